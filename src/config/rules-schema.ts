@@ -1,0 +1,186 @@
+import { z } from 'zod'
+import { BOUNCE_TYPES, FAILURE_STATUS } from '../domain/bounce-spec.js'
+import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
+
+/**
+ * The rules file (`bounce-rules.yml`), as written by the operator. One schema validates it at cold
+ * start and is published as JSON Schema for editors (`bounce-rules.schema.json`).
+ */
+
+/**
+ * Key-counting checks run even when a nested value is already wrong, so one pass reports every
+ * problem rather than one per run.
+ */
+const evenWithNestedProblems = {
+  when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
+}
+
+const patternList = z.array(z.string().min(1)).min(1, 'expected at least one pattern')
+const listFile = z.string().min(1, 'expected the path of a pattern file')
+
+const addressCondition = z
+  .strictObject({ in: patternList, notIn: patternList, inFile: listFile, notInFile: listFile })
+  .partial()
+  .refine((value) => Object.keys(value).length === 1, {
+    message: 'expected exactly one of in, notIn, inFile, notInFile',
+    ...evenWithNestedProblems,
+  })
+  .describe(
+    'Patterns: user@domain, *@domain, *@*.domain; case-insensitive; user+tag@domain matches user@domain.',
+  )
+
+const verdictStatus = z.enum(VERDICT_STATUSES)
+const verdictCondition = z
+  .strictObject({
+    spam: z.union([verdictStatus, z.array(verdictStatus).min(1)]),
+    virus: z.union([verdictStatus, z.array(verdictStatus).min(1)]),
+    spf: z.union([verdictStatus, z.array(verdictStatus).min(1)]),
+    dkim: z.union([verdictStatus, z.array(verdictStatus).min(1)]),
+    dmarc: z.union([verdictStatus, z.array(verdictStatus).min(1)]),
+  })
+  .partial()
+  .refine((value) => Object.keys(value).length > 0, 'expected at least one of spam, virus, spf, dkim, dmarc')
+
+const dmarcPolicy = z.enum(DMARC_POLICIES)
+
+export const SIZE_PATTERN = /^\s*(\d+)\s*([KkMm]?)\s*$/
+const SIZE_HINT = 'expected a size like 10M (bytes; K and M are 1024-based)'
+const size = z.union([z.number().int().nonnegative(), z.string().regex(SIZE_PATTERN, SIZE_HINT)], {
+  error: SIZE_HINT,
+})
+
+const globList = z.array(z.string().min(1)).min(1)
+const attachmentCondition = z
+  .strictObject({ filename: globList, contentType: globList })
+  .partial()
+  .refine((value) => Object.keys(value).length > 0, 'expected filename or contentType (or both)')
+
+const headerCondition = z
+  .strictObject({
+    name: z.string().regex(/^[!-9;-~]+$/, 'expected a header field name (RFC 5322 §3.6.8)'),
+    exists: z.boolean().optional(),
+    equals: z.string().optional(),
+    contains: z.string().optional(),
+    matches: z
+      .string()
+      .optional()
+      .superRefine((value, ctx) => {
+        if (value === undefined) return
+        const problem = regexProblem(value)
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+      }),
+  })
+  .refine((value) => ['exists', 'equals', 'contains', 'matches'].filter((key) => key in value).length === 1, {
+    message: 'expected exactly one of exists, equals, contains, matches',
+    ...evenWithNestedProblems,
+  })
+
+const when = z
+  .strictObject({
+    recipient: addressCondition,
+    sender: addressCondition,
+    from: addressCondition,
+    verdict: verdictCondition,
+    dmarcPolicy: z.union([dmarcPolicy, z.array(dmarcPolicy).min(1)]),
+    size: z.strictObject({ over: size }),
+    attachment: attachmentCondition,
+    header: headerCondition,
+  })
+  .partial()
+
+const bounce = z.strictObject({
+  type: z.enum(BOUNCE_TYPES),
+  status: z
+    .string()
+    .regex(FAILURE_STATUS, 'expected an RFC 3463 failure status like 5.7.1 (class 4 or 5)')
+    .optional(),
+  diagnostic: z.string().min(1).optional(),
+  explanation: z.string().min(1).optional(),
+})
+
+const rule = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ -'),
+    when: when.optional(),
+    bounce: bounce.optional(),
+    drop: z.literal(true).optional(),
+    accept: z.literal(true).optional(),
+  })
+  .refine((value) => ['bounce', 'drop', 'accept'].filter((key) => key in value).length === 1, {
+    message: 'expected exactly one of bounce, drop: true, accept: true',
+    ...evenWithNestedProblems,
+  })
+
+const safety = z
+  .strictObject({
+    nullSender: z.boolean(),
+    autoSubmitted: z.boolean(),
+    spam: z.boolean(),
+    virus: z.boolean(),
+    forgedSender: z.boolean(),
+    maxBouncesPerSender: z.number().int().positive(),
+  })
+  .partial()
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/, {
+    error: 'expected a host name like mx.example.com',
+  })
+
+export const mailAddress = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, {
+  error: 'expected an address like mailer-daemon@example.com',
+})
+
+export const RulesFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    bounceSender: mailAddress.optional(),
+    bounceSenderArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:ses:[a-z0-9-]+:\d{12}:identity\/.+$/, 'expected an SES identity ARN')
+      .optional(),
+    reportingMta: hostname.optional(),
+    explanation: z.string().min(1).optional(),
+    mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+    safety: safety.optional(),
+    rules: z.array(rule),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>()
+    const rules: readonly { name?: unknown }[] = Array.isArray(file.rules) ? file.rules : []
+    rules.forEach((entry, index) => {
+      if (typeof entry?.name !== 'string') return
+      const first = seen.get(entry.name)
+      if (first === undefined) seen.set(entry.name, index)
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', index, 'name'],
+          message: `duplicate rule name "${entry.name}" (first used by rules[${first}])`,
+        })
+    })
+  }, evenWithNestedProblems)
+
+export type RulesFile = z.infer<typeof RulesFileSchema>
+export type RuleEntry = RulesFile['rules'][number]
+export type WhenEntry = NonNullable<RuleEntry['when']>
+export type AddressConditionEntry = NonNullable<WhenEntry['recipient']>
+
+/** `/pattern/flags` or a bare pattern; `g` and `y` would make repeated tests stateful. */
+export function parseRegex(text: string): RegExp {
+  const literal = /^\/(.*)\/([a-z]*)$/s.exec(text)
+  if (literal === null) return new RegExp(text)
+  const [, source = '', flags = ''] = literal
+  if (/[gy]/.test(flags)) throw new SyntaxError('flags g and y are not allowed')
+  return new RegExp(source, flags)
+}
+
+function regexProblem(text: string): string | undefined {
+  try {
+    parseRegex(text)
+    return undefined
+  } catch (error) {
+    return `not a valid regular expression: ${(error as Error).message}`
+  }
+}

@@ -1,0 +1,61 @@
+import { normalizeDomain, parseMailbox } from './address.js'
+import { BouncerError } from './errors.js'
+
+export class PatternError extends BouncerError {}
+
+/**
+ * A set of address patterns answered by hash lookups, so a 100,000-entry list costs the same per
+ * recipient as a 3-entry one: exact `user@domain`, whole domains `*@domain`, and any subdomain
+ * `*@*.domain` (one lookup per label of the address's domain).
+ */
+export class AddressSet {
+  private readonly addresses = new Set<string>()
+  private readonly domains = new Set<string>()
+  private readonly parentDomains = new Set<string>()
+
+  static of(patterns: Iterable<string>): AddressSet {
+    const set = new AddressSet()
+    for (const pattern of patterns) set.add(pattern)
+    return set
+  }
+
+  get size(): number {
+    return this.addresses.size + this.domains.size + this.parentDomains.size
+  }
+
+  /** Throws PatternError for text that is none of the three pattern forms. */
+  add(pattern: string): void {
+    const text = pattern.trim()
+    if (text.startsWith('*@*.')) {
+      this.parentDomains.add(requireDomain(text.slice(4), pattern))
+    } else if (text.startsWith('*@')) {
+      this.domains.add(requireDomain(text.slice(2), pattern))
+    } else {
+      const mailbox = text.includes('*') ? undefined : parseMailbox(text)
+      if (mailbox === undefined) throw invalidPattern(pattern)
+      this.addresses.add(`${mailbox.local}@${mailbox.domain}`)
+    }
+  }
+
+  has(address: string): boolean {
+    const mailbox = parseMailbox(address)
+    if (mailbox === undefined) return false
+    const { local, domain } = mailbox
+    if (this.addresses.has(`${local}@${domain}`) || this.domains.has(domain)) return true
+    if (this.parentDomains.size === 0) return false
+    for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
+      if (this.parentDomains.has(domain.slice(dot + 1))) return true
+    }
+    return false
+  }
+}
+
+function requireDomain(text: string, pattern: string): string {
+  const domain = normalizeDomain(text)
+  if (domain === '' || /[\s@*<>]/.test(domain)) throw invalidPattern(pattern)
+  return domain
+}
+
+function invalidPattern(pattern: string): PatternError {
+  return new PatternError(`"${pattern}" is not a pattern like user@domain, *@domain or *@*.domain`)
+}

@@ -1,0 +1,98 @@
+import { diagnosticFor } from './bounce-spec.js'
+import { isBounce, type RecipientDecision } from './decision.js'
+import type { ReceivedMessage } from './message.js'
+
+/** The SES SendBounce request, field for field (API reference: SendBounce), in plain data. */
+export interface SendBounceRequest {
+  readonly OriginalMessageId: string
+  readonly BounceSender: string
+  readonly BounceSenderArn?: string
+  readonly Explanation?: string
+  readonly MessageDsn: {
+    readonly ReportingMta: string
+    readonly ArrivalDate: Date
+    readonly ExtensionFields?: readonly ExtensionField[]
+  }
+  readonly BouncedRecipientInfoList: readonly BouncedRecipient[]
+}
+
+export interface ExtensionField {
+  readonly Name: string
+  readonly Value: string
+}
+
+export interface BouncedRecipient {
+  readonly Recipient: string
+  readonly RecipientDsnFields: {
+    readonly Action: 'failed'
+    readonly Status: string
+    readonly DiagnosticCode: string
+    readonly ExtensionFields?: readonly ExtensionField[]
+  }
+}
+
+export interface BounceSettings {
+  readonly bounceSender: string
+  readonly bounceSenderArn?: string
+  /** The host named in Reporting-MTA (`dns; host`). */
+  readonly reportingMta: string
+  readonly explanation?: string
+}
+
+/**
+ * One request for every bounced recipient of the message. Recipients are the envelope addresses
+ * exactly as SES gave them: SendBounce requires them to be recipients of the original message.
+ * Explicit DSN fields rather than a BounceType, because SES does not document the code a
+ * BounceType produces and the sender should see the exact one.
+ */
+export function buildBounceRequest(
+  message: ReceivedMessage,
+  decisions: readonly RecipientDecision[],
+  settings: BounceSettings,
+): SendBounceRequest | undefined {
+  const bounced = decisions.filter(isBounce)
+  if (bounced.length === 0) return undefined
+  const explanation = joinDistinct(
+    bounced.map((decision) => decision.bounce.explanation ?? settings.explanation),
+  )
+  return {
+    OriginalMessageId: message.messageId,
+    BounceSender: settings.bounceSender,
+    ...(settings.bounceSenderArn === undefined ? {} : { BounceSenderArn: settings.bounceSenderArn }),
+    ...(explanation === undefined ? {} : { Explanation: dsnText(explanation, EXPLANATION_LIMIT) }),
+    MessageDsn: {
+      ReportingMta: `dns; ${dsnText(settings.reportingMta, 255)}`,
+      ArrivalDate: message.receivedAt,
+    },
+    BouncedRecipientInfoList: bounced.map(({ recipient, bounce }) => ({
+      Recipient: recipient,
+      RecipientDsnFields: {
+        Action: 'failed',
+        Status: bounce.status,
+        DiagnosticCode: dsnText(diagnosticFor(bounce, recipient), DIAGNOSTIC_LIMIT),
+      },
+    })),
+  }
+}
+
+/** SES documents no maximum for Explanation; a bounded one keeps a misconfigured rule from mailing a novel. */
+export const EXPLANATION_LIMIT = 2048
+/** RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets. */
+export const DIAGNOSTIC_LIMIT = 512
+
+/**
+ * DSN fields become header fields of the report (RFC 3464 §2): a CR or LF would let a rule or a
+ * recipient address inject headers, and other control characters corrupt the report.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g
+
+export function dsnText(text: string, limit: number): string {
+  const clean = text.replace(CONTROL_CHARACTERS, ' ').replace(/ {2,}/g, ' ').trim()
+  return clean.length > limit ? clean.slice(0, limit) : clean
+}
+
+function joinDistinct(texts: readonly (string | undefined)[]): string | undefined {
+  const distinct = [...new Set(texts.filter((text): text is string => text !== undefined && text !== ''))]
+  return distinct.length === 0 ? undefined : distinct.join(' ')
+}

@@ -1,0 +1,43 @@
+import type { BounceSpec } from './bounce-spec.js'
+
+export type Disposition = 'STOP_RULE_SET' | 'CONTINUE'
+export type RecipientAction = 'accept' | 'bounce' | 'drop'
+export type GuardName = 'nullSender' | 'autoSubmitted' | 'spam' | 'virus' | 'forgedSender' | 'rate'
+
+export type RecipientDecision = AcceptDecision | BounceDecision | DropDecision
+
+export interface AcceptDecision {
+  readonly recipient: string
+  readonly action: 'accept'
+  /** The rule that decided; none when no rule matched. */
+  readonly rule?: string
+}
+
+export interface BounceDecision {
+  readonly recipient: string
+  readonly action: 'bounce'
+  readonly rule: string
+  readonly bounce: BounceSpec
+}
+
+export interface DropDecision {
+  readonly recipient: string
+  readonly action: 'drop'
+  readonly rule: string
+  /** The bounce the rule asked for, when a safety guard turned it into this drop. */
+  readonly bounce?: BounceSpec
+  readonly guard?: GuardName
+}
+
+export function isBounce(decision: RecipientDecision): decision is BounceDecision {
+  return decision.action === 'bounce'
+}
+
+/** Stop the rule set only when nobody is left to deliver to (AWS: receiving-email-action-lambda). */
+export function dispositionFor(decisions: readonly RecipientDecision[]): Disposition {
+  return decisions.some((decision) => decision.action === 'accept') ? 'CONTINUE' : 'STOP_RULE_SET'
+}
+
+export function guardAsDrop(decision: BounceDecision, guard: GuardName): DropDecision {
+  return { ...decision, action: 'drop', guard }
+}

@@ -1,0 +1,20 @@
+import type { BounceSettings } from './bounce-request.js'
+import { conditionCost, type FactLevel, type Rule } from './rules.js'
+import type { SafetySettings } from './safety.js'
+
+export type Mode = 'enforce' | 'dry-run'
+
+/** The operator's rules file, compiled: what the handler decides with. */
+export interface RuleSet {
+  readonly rules: readonly Rule[]
+  readonly safety: SafetySettings
+  readonly bounce: BounceSettings
+  readonly mode: Mode
+}
+
+/** The most a rule can ask of the stored message, to tell at load time whether a store is needed. */
+export function factsRulesMayNeed(rules: readonly Rule[]): FactLevel {
+  const costs = new Set(rules.flatMap((rule) => rule.conditions.map(conditionCost)))
+  if (costs.has('content')) return 'content'
+  return costs.has('size') ? 'size' : 'event'
+}
