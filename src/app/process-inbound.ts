@@ -1,0 +1,180 @@
+import { buildBounceRequest, type SendBounceRequest } from '../domain/bounce-request.js'
+import { decide } from '../domain/decide.js'
+import {
+  type Disposition,
+  dispositionFor,
+  guardAsDrop,
+  isBounce,
+  type RecipientDecision,
+} from '../domain/decision.js'
+import type { BouncerError } from '../domain/errors.js'
+import type { MessageFacts, ReceivedMessage } from '../domain/message.js'
+import type { RuleSet } from '../domain/rule-set.js'
+import type { FactLevel } from '../domain/rules.js'
+import {
+  type BounceLedger,
+  BounceRejectedError,
+  type BounceSender,
+  type MessageSource,
+  MessageUnavailableError,
+  TransientFailureError,
+} from '../ports/index.js'
+
+/** SendBounce works only on mail received in the last 24 hours (API reference: SendBounce). */
+export const BOUNCE_WINDOW_MS = 24 * 60 * 60 * 1000
+
+export interface ProcessInboundDeps {
+  readonly ruleSet: RuleSet
+  readonly messageSource?: MessageSource
+  readonly bounceSender: BounceSender
+  /** Absent: exactly-once and per-sender limits are off (a warning at cold start says so). */
+  readonly ledger?: BounceLedger
+  readonly now: () => Date
+}
+
+export type BounceOutcome =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sent'; readonly request: SendBounceRequest; readonly bounceMessageId: string }
+  /** An earlier invocation for this message sent it already. */
+  | { readonly kind: 'duplicate'; readonly bounceMessageId?: string }
+  /** A concurrent invocation for this message holds the claim and sends it (or retries). */
+  | { readonly kind: 'in-progress' }
+  | { readonly kind: 'rate-limited'; readonly bouncesThisHour: number }
+  | { readonly kind: 'dry-run'; readonly request: SendBounceRequest }
+  | { readonly kind: 'expired'; readonly request: SendBounceRequest }
+  | { readonly kind: 'failed'; readonly request: SendBounceRequest; readonly error: BouncerError }
+
+export interface InboundOutcome {
+  readonly message: ReceivedMessage
+  readonly decisions: readonly RecipientDecision[]
+  readonly disposition: Disposition
+  readonly bounce: BounceOutcome
+  /** How far the facts had to go: the event alone, the stored size, or the parsed message. */
+  readonly factsRead: FactLevel
+  readonly dryRun: boolean
+  /** Set when the message could not be read: nothing was bounced and the mail flow continues. */
+  readonly unreadable?: MessageUnavailableError
+}
+
+type SendResult =
+  | { kind: 'sent'; bounceMessageId: string }
+  | { kind: 'rate-limited'; bouncesThisHour: number }
+
+/**
+ * The use case: decide every envelope recipient, guard against backscatter, and send at most one
+ * bounce for the message. Fails open: whatever cannot be read or sent leaves the mail flowing.
+ * Throws only a TransientFailureError on an `Event` invocation, so Lambda's retry takes over.
+ */
+export function makeProcessInbound(deps: ProcessInboundDeps) {
+  const { ruleSet } = deps
+  const dryRun = ruleSet.mode === 'dry-run'
+
+  return async function processInbound(
+    message: ReceivedMessage,
+    signal: AbortSignal,
+  ): Promise<InboundOutcome> {
+    let facts: MessageFacts = { message }
+    let factsRead: FactLevel = 'event'
+    let outcome = decide(ruleSet.rules, ruleSet.safety, facts)
+    while (outcome.kind === 'needs') {
+      const needed = outcome.facts
+      try {
+        facts = await fetchFacts(facts, needed, signal)
+      } catch (error) {
+        if (error instanceof TransientFailureError && message.invocationType === 'Event') throw error
+        if (!(error instanceof MessageUnavailableError || error instanceof TransientFailureError)) throw error
+        const unreadable =
+          error instanceof MessageUnavailableError
+            ? error
+            : new MessageUnavailableError(error.message, { cause: error })
+        return {
+          message,
+          decisions: [],
+          disposition: 'CONTINUE',
+          bounce: { kind: 'none' },
+          factsRead,
+          dryRun,
+          unreadable,
+        }
+      }
+      factsRead = needed
+      outcome = decide(ruleSet.rules, ruleSet.safety, facts)
+    }
+
+    const decisions = outcome.decisions
+    const request = buildBounceRequest(message, decisions, ruleSet.bounce)
+    const finish = (bounce: BounceOutcome, finalDecisions = decisions): InboundOutcome => ({
+      message,
+      decisions: finalDecisions,
+      disposition: dryRun || !bounceSettled(bounce) ? 'CONTINUE' : dispositionFor(finalDecisions),
+      bounce,
+      factsRead,
+      dryRun,
+    })
+
+    if (request === undefined) return finish({ kind: 'none' })
+    if (dryRun) return finish({ kind: 'dry-run', request })
+    if (deps.now().getTime() - message.receivedAt.getTime() > BOUNCE_WINDOW_MS) {
+      return finish({ kind: 'expired', request })
+    }
+
+    try {
+      const result = await sendOnce(message, request, signal)
+      if (result.kind === 'rate-limited') {
+        return finish(
+          result,
+          decisions.map((decision) => (isBounce(decision) ? guardAsDrop(decision, 'rate') : decision)),
+        )
+      }
+      return finish(result.kind === 'sent' ? { ...result, request } : result)
+    } catch (error) {
+      if (error instanceof TransientFailureError && message.invocationType === 'Event') throw error
+      if (error instanceof BounceRejectedError || error instanceof TransientFailureError) {
+        return finish({ kind: 'failed', request, error })
+      }
+      throw error
+    }
+  }
+
+  async function fetchFacts(
+    facts: MessageFacts,
+    needed: 'size' | 'content',
+    signal: AbortSignal,
+  ): Promise<MessageFacts> {
+    const source = deps.messageSource
+    if (source === undefined)
+      throw new MessageUnavailableError('no message store is configured (MAIL_BUCKET or MAIL_DIR)')
+    const { messageId } = facts.message
+    if (needed === 'size') return { ...facts, sizeBytes: await source.size(messageId, signal) }
+    const content = await source.read(messageId, signal)
+    return { ...facts, sizeBytes: content.sizeBytes, content }
+  }
+
+  async function sendOnce(
+    message: ReceivedMessage,
+    request: SendBounceRequest,
+    signal: AbortSignal,
+  ): Promise<SendResult | { kind: 'duplicate'; bounceMessageId?: string } | { kind: 'in-progress' }> {
+    const { ledger, bounceSender } = deps
+    if (ledger === undefined)
+      return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
+    const limit = ruleSet.safety.maxBouncesPerSender
+    const result = await ledger.once<SendResult>(`bounce#${message.messageId}`, async () => {
+      const bouncesThisHour = await ledger.countBounceTo(message.envelopeSender, deps.now())
+      if (bouncesThisHour > limit) return { kind: 'rate-limited', bouncesThisHour }
+      return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
+    })
+    if (result.kind === 'in-progress') return result
+    if (!result.replayed) return result.value
+    return result.value.kind === 'sent'
+      ? { kind: 'duplicate', bounceMessageId: result.value.bounceMessageId }
+      : result.value
+  }
+}
+
+/** A bounce that was meant but not sent leaves the mail flowing: CONTINUE, never a silent loss. */
+function bounceSettled(bounce: BounceOutcome): boolean {
+  return bounce.kind !== 'failed' && bounce.kind !== 'expired'
+}
+
+export type ProcessInbound = ReturnType<typeof makeProcessInbound>
