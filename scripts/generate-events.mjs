@@ -27,7 +27,9 @@ function b64(buf) {
   return buf.toString('base64')
 }
 function b64wrap(buf) {
-  return b64(buf).match(/.{1,76}/g).join(CRLF)
+  return b64(buf)
+    .match(/.{1,76}/g)
+    .join(CRLF)
 }
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat']
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -44,7 +46,11 @@ function rfcDate(ms, tzMin = 0, pad = false) {
 }
 const domainOf = (addr) => addr.slice(addr.lastIndexOf('@') + 1)
 // "Name" <a@b>, c@d  -> ['"Name" <a@b>', 'c@d'] (our test headers never have commas inside names)
-const splitAddrs = (v) => v.split(',').map((s) => s.trim()).filter(Boolean)
+const splitAddrs = (v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 const bareAddr = (s) => (s.match(/<([^>]*)>/)?.[1] ?? s).trim()
 const lf2crlf = (s) => s.replace(/\r?\n/g, CRLF)
 const unfold = (raw) => raw.replace(/\r\n(?=[ \t])/g, '').trim()
@@ -70,8 +76,7 @@ function sesHeaders(c) {
         : `(spfCheck: ${client.ip} is neither permitted nor denied by domain of ${spfDomain})`
   const receivedSpf = `${spfWord} ${spfWhy} client-ip=${client.ip}; envelope-from=${spfIdentity}; helo=${client.helo};`
   const spfProp = source ? `smtp.mailfrom=${source}` : `smtp.helo=${client.helo}`
-  const dkim =
-    v.dkim === 'GRAY' ? 'dkim=none' : `dkim=${VERDICT_WORD[v.dkim]} header.i=@${c.dkimDomain}`
+  const dkim = v.dkim === 'GRAY' ? 'dkim=none' : `dkim=${VERDICT_WORD[v.dkim]} header.i=@${c.dkimDomain}`
   const dmarc = `dmarc=${VERDICT_WORD[v.dmarc]} header.from=${c.fromDomain}`
   const authRes = `amazonses.com;${CRLF} spf=${spfWord} ${spfWhy} ${spfProp};${CRLF} ${dkim};${CRLF} ${dmarc};`
   const receipt = `AEFBQUFBQUFBQUFF${b64(rand(`receipt:${id}`, 240))}`
@@ -94,8 +99,10 @@ function sesHeaders(c) {
 function dkimSig(domain, selector, seed, tsMs, h) {
   return (
     `v=1; a=rsa-sha256; c=relaxed/relaxed; d=${domain}; s=${selector};${CRLF} t=${Math.floor(tsMs / 1000) - 3};` +
-    ` h=${h};${CRLF} bh=${b64(rand(`bh:${seed}`, 32))};${CRLF} b=${b64wrap(rand(`b:${seed}`, 256))
-      .replace(/\r\n/g, `${CRLF} `)}`
+    ` h=${h};${CRLF} bh=${b64(rand(`bh:${seed}`, 32))};${CRLF} b=${b64wrap(rand(`b:${seed}`, 256)).replace(
+      /\r\n/g,
+      `${CRLF} `,
+    )}`
   )
 }
 
@@ -103,7 +110,8 @@ function dkimSig(domain, selector, seed, tsMs, h) {
 const ALLPASS = { spam: 'PASS', virus: 'PASS', spf: 'PASS', dkim: 'PASS', dmarc: 'PASS' }
 const acc = (rule = null) => ({ action: 'accept', rule, guard: null, status: null })
 const bnc = (rule, status) => ({ action: 'bounce', rule, guard: null, status })
-const drp = (rule, guard = null) => ({ action: 'drop', rule, guard, status: null })
+// status: for a guarded drop, the bounce status the guard held back
+const drp = (rule, guard = null, status = null) => ({ action: 'drop', rule, guard, status })
 
 const cases = []
 const add = (c) => cases.push(c)
@@ -126,7 +134,16 @@ add({
     const boundary = '000000000000b7e1c20f6a4d93e5'
     return {
       headers: [
-        ['DKIM-Signature', dkimSig('acme-logistics.example', 'sel2026', c.name, c.tsMs, 'from:to:subject:date:message-id:mime-version:content-type')],
+        [
+          'DKIM-Signature',
+          dkimSig(
+            'acme-logistics.example',
+            'sel2026',
+            c.name,
+            c.tsMs,
+            'from:to:subject:date:message-id:mime-version:content-type',
+          ),
+        ],
         ['From', 'Martin Keller <martin.keller@acme-logistics.example>'],
         ['To', 'Alice Example <alice@example.com>'],
         ['Subject', 'Delivery schedule for week 46'],
@@ -266,7 +283,8 @@ add({
   name: 'blocked-sender',
   prefix: 'blocked',
   ts: '2026-11-04T02:12:09.877Z',
-  shows: 'Envelope sender on the blocked-senders list (*@spam.example); all verdicts pass, so only the rule catches it.',
+  shows:
+    'Envelope sender on the blocked-senders list (*@spam.example); all verdicts pass, so only the rule catches it.',
   outcome: 'alice@example.com: drop, rule blocked-senders → STOP_RULE_SET',
   source: 'offers@spam.example',
   recipients: ['alice@example.com'],
@@ -360,7 +378,7 @@ add({
   name: 'oversized',
   prefix: 'oversized',
   ts: '2026-11-06T10:21:37.910Z',
-  shows: 'A ~300 KB message (report.pdf, base64) — over the sample rules\' 256K size limit.',
+  shows: "A ~300 KB message (report.pdf, base64) — over the sample rules' 256K size limit.",
   outcome: 'bob@example.com: bounce, rule too-large, 5.3.4 → STOP_RULE_SET',
   source: 'reports@fabrikam.example',
   recipients: ['bob@example.com'],
@@ -372,7 +390,10 @@ add({
   build: (c) => {
     const boundary = '_004_FAB7QX1PR04MB5512_'
     const pdf = Buffer.concat([
-      Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n', 'latin1'),
+      Buffer.from(
+        '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n',
+        'latin1',
+      ),
       rand(`pdf:${c.name}`, 222000),
       Buffer.from('\n%%EOF\n', 'latin1'),
     ])
@@ -420,7 +441,7 @@ add({
   prefix: 'exeattach',
   ts: '2026-11-10T07:58:03.215Z',
   shows:
-    "An .exe attachment whose name is only given in RFC 2231 form (filename*=utf-8''Rechnung%20M%C3%A4rz.exe → \"Rechnung März.exe\"), next to a harmless .txt.",
+    'An .exe attachment whose name is only given in RFC 2231 form (filename*=utf-8\'\'Rechnung%20M%C3%A4rz.exe → "Rechnung März.exe"), next to a harmless .txt.',
   outcome: 'alice@example.com: bounce, rule no-executables, 5.7.1 → STOP_RULE_SET',
   source: 'rechnung@muster-gmbh.example',
   recipients: ['alice@example.com'],
@@ -435,10 +456,7 @@ add({
       Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00', 'latin1'),
       rand(`exe:${c.name}`, 2032),
     ])
-    const txt = Buffer.from(
-      'Zahlungsziel: 14 Tage netto.\r\nBankverbindung: siehe Rechnung.\r\n',
-      'latin1',
-    )
+    const txt = Buffer.from('Zahlungsziel: 14 Tage netto.\r\nBankverbindung: siehe Rechnung.\r\n', 'latin1')
     return {
       headers: [
         ['From', 'Buchhaltung Muster GmbH <rechnung@muster-gmbh.example>'],
@@ -507,13 +525,25 @@ add({
     const boundary = 'cw212-4f2a9b1e0c7d'
     return {
       headers: [
-        ['DKIM-Signature', dkimSig('cloudweekly.example', 'cw1', c.name, c.tsMs, 'from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post:mime-version:content-type')],
+        [
+          'DKIM-Signature',
+          dkimSig(
+            'cloudweekly.example',
+            'cw1',
+            c.name,
+            c.tsMs,
+            'from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post:mime-version:content-type',
+          ),
+        ],
         ['From', 'Cloud Weekly <newsletter@cloudweekly.example>'],
         ['To', 'billing@example.com'],
         ['Subject', 'Cloud Weekly #212: cost alerts that actually work'],
         ['Date', rfcDate(c.tsMs - 6000, 0)],
         ['Message-ID', '<cw212.4f2a9b1e0c7d@mail.cloudweekly.example>'],
-        ['List-Unsubscribe', `<https://cloudweekly.example/u/4f2a9b1e0c7d>,${CRLF} <mailto:unsubscribe@cloudweekly.example?subject=unsubscribe-4f2a9b1e0c7d>`],
+        [
+          'List-Unsubscribe',
+          `<https://cloudweekly.example/u/4f2a9b1e0c7d>,${CRLF} <mailto:unsubscribe@cloudweekly.example?subject=unsubscribe-4f2a9b1e0c7d>`,
+        ],
         ['List-Unsubscribe-Post', 'List-Unsubscribe=One-Click'],
         ['MIME-Version', '1.0'],
         ['Content-Type', `multipart/alternative; boundary="${boundary}"`],
@@ -549,7 +579,8 @@ add({
   name: 'null-sender',
   prefix: 'nullsender',
   ts: '2026-11-12T11:34:20.089Z',
-  shows: 'Null reverse-path: mail.source is "" and Return-Path is <>; a plain notification to an unknown mailbox.',
+  shows:
+    'Null reverse-path: mail.source is "" and Return-Path is <>; a plain notification to an unknown mailbox.',
   outcome:
     'nobody@example.com: rule unknown-recipient would bounce, guard nullSender turns it into drop → STOP_RULE_SET',
   source: '',
@@ -558,7 +589,7 @@ add({
   v: ALLPASS,
   dkimDomain: 'cloudhost.example',
   fromDomain: 'console.cloudhost.example',
-  expect: { 'nobody@example.com': drp('unknown-recipient', 'nullSender') },
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'nullSender', '5.1.1') },
   build: (c) => ({
     headers: [
       ['From', 'CloudHost Console <no-reply@console.cloudhost.example>'],
@@ -599,7 +630,7 @@ add({
   v: ALLPASS,
   dkimDomain: 'fabrikam.example',
   fromDomain: 'fabrikam.example',
-  expect: { 'nobody@example.com': drp('unknown-recipient', 'autoSubmitted') },
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'autoSubmitted', '5.1.1') },
   build: (c) => {
     const boundary = '_000_OOF7D3E2A91C_'
     return {
@@ -651,7 +682,7 @@ add({
   v: ALLPASS,
   dkimDomain: 'mta.example',
   fromDomain: 'mta.example',
-  expect: { 'ghost@example.com': drp('unknown-recipient', 'autoSubmitted') },
+  expect: { 'ghost@example.com': drp('unknown-recipient', 'autoSubmitted', '5.1.1') },
   build: (c) => {
     const boundary = '3F1A26C0B4.1794366552/mta.example'
     const arrival = rfcDate(c.tsMs - 62000, 0)
@@ -731,7 +762,7 @@ add({
   client: { helo: 'mta7.prize-center.example', rdns: 'mta7.prize-center.example', ip: '192.0.2.147' },
   v: { spam: 'FAIL', virus: 'PASS', spf: 'PASS', dkim: 'GRAY', dmarc: 'GRAY' },
   fromDomain: 'prize-center.example',
-  expect: { 'nobody@example.com': drp('unknown-recipient', 'spam') },
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'spam', '5.1.1') },
   build: (c) => ({
     headers: [
       ['From', 'Prize Center <winner@prize-center.example>'],
@@ -763,10 +794,13 @@ add({
   client: { helo: 'smtp.shipping-notice.example', rdns: 'smtp.shipping-notice.example', ip: '192.0.2.61' },
   v: { spam: 'PASS', virus: 'FAIL', spf: 'PASS', dkim: 'GRAY', dmarc: 'GRAY' },
   fromDomain: 'shipping-notice.example',
-  expect: { 'nobody@example.com': drp('unknown-recipient', 'virus') },
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'virus', '5.1.1') },
   build: (c) => {
     const boundary = '----=_NextPart_000_0012_01DB3A7C.5E2F1B40'
-    const zip = Buffer.concat([Buffer.from('PK\x03\x04\x14\x00\x00\x00\x08\x00', 'latin1'), rand(`zip:${c.name}`, 1490)])
+    const zip = Buffer.concat([
+      Buffer.from('PK\x03\x04\x14\x00\x00\x00\x08\x00', 'latin1'),
+      rand(`zip:${c.name}`, 1490),
+    ])
     return {
       headers: [
         ['From', 'Parcel Service <tracking@shipping-notice.example>'],
@@ -817,7 +851,7 @@ add({
   v: { spam: 'PASS', virus: 'PASS', spf: 'FAIL', dkim: 'GRAY', dmarc: 'FAIL' },
   dmarcPolicy: 'none',
   fromDomain: 'bank.example',
-  expect: { 'nobody@example.com': drp('unknown-recipient', 'forgedSender') },
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'forgedSender', '5.1.1') },
   build: (c) => ({
     headers: [
       ['From', 'Bank Security Team <security@bank.example>'],
@@ -902,7 +936,7 @@ add({
   prefix: 'hdrtrunc',
   ts: '2026-11-20T14:00:12.423Z',
   shows:
-    'mail.headersTruncated true: the header block is over 10 KB, the event\'s headers stop before List-Unsubscribe; only the stored message shows it.',
+    "mail.headersTruncated true: the header block is over 10 KB, the event's headers stop before List-Unsubscribe; only the stored message shows it.",
   outcome:
     'billing@example.com: bounce, rule billing-no-bulk, 5.7.1 (only knowable from the stored .eml) → STOP_RULE_SET',
   source: 'bounce-7731@em.invoicely.example',
@@ -931,7 +965,9 @@ add({
     hops.forEach(([by, from, ip], i) => {
       early.push([
         'Received',
-        `from ${from} (${from} [${ip}])${CRLF} by ${by} (Postfix) with ESMTPS id ${b64(rand(`q:${i}`, 6)).replace(/[^A-Za-z0-9]/g, 'X').toUpperCase()}${CRLF} (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)${CRLF} key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)${CRLF} for <billing@example.com>; ${rfcDate(c.tsMs - 2000 - i * 700, 0)}`,
+        `from ${from} (${from} [${ip}])${CRLF} by ${by} (Postfix) with ESMTPS id ${b64(rand(`q:${i}`, 6))
+          .replace(/[^A-Za-z0-9]/g, 'X')
+          .toUpperCase()}${CRLF} (using TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)${CRLF} key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256)${CRLF} for <billing@example.com>; ${rfcDate(c.tsMs - 2000 - i * 700, 0)}`,
       ])
     })
     early.push([
@@ -946,8 +982,20 @@ add({
       'ARC-Authentication-Results',
       `i=1; mx.invoicely.example; dkim=pass header.d=invoicely.example;${CRLF} spf=pass smtp.mailfrom=em.invoicely.example; dmarc=pass header.from=invoicely.example`,
     ])
-    early.push(['DKIM-Signature', dkimSig('invoicely.example', 's1', 'inv1', c.tsMs, 'from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post:mime-version:content-type')])
-    early.push(['DKIM-Signature', dkimSig('em.invoicely.example', 'esp', 'inv2', c.tsMs, 'from:to:subject:date:message-id:feedback-id')])
+    early.push([
+      'DKIM-Signature',
+      dkimSig(
+        'invoicely.example',
+        's1',
+        'inv1',
+        c.tsMs,
+        'from:to:subject:date:message-id:list-unsubscribe:list-unsubscribe-post:mime-version:content-type',
+      ),
+    ])
+    early.push([
+      'DKIM-Signature',
+      dkimSig('em.invoicely.example', 'esp', 'inv2', c.tsMs, 'from:to:subject:date:message-id:feedback-id'),
+    ])
     early.push(['From', 'Invoicely Digest <digest@invoicely.example>'])
     early.push(['To', 'billing@example.com'])
     early.push(['Subject', 'Your November invoicing digest: 14 invoices, 3 overdue'])
@@ -968,7 +1016,10 @@ add({
     // that no longer fits into the 10 KB (10240 byte) event header budget.
     early.push(['X-Invoicely-Tracking', 'PLACEHOLDER'])
     const late = [
-      ['List-Unsubscribe', `<https://invoicely.example/unsubscribe/91c3a7e05b?r=billing%40example.com>,${CRLF} <mailto:unsubscribe@em.invoicely.example?subject=unsubscribe-91c3a7e05b>`],
+      [
+        'List-Unsubscribe',
+        `<https://invoicely.example/unsubscribe/91c3a7e05b?r=billing%40example.com>,${CRLF} <mailto:unsubscribe@em.invoicely.example?subject=unsubscribe-91c3a7e05b>`,
+      ],
       ['List-Unsubscribe-Post', 'List-Unsubscribe=One-Click'],
       ['List-Id', 'Invoicely customer digest <digest.invoicely.example>'],
       ['Feedback-ID', '91c3a7e05b:digest:invoicely:esp'],
@@ -1009,7 +1060,7 @@ add({
   prefix: 'listowner',
   ts: '2026-11-23T17:41:38.016Z',
   shows:
-    'A mailing-list post whose envelope sender is the list\'s bounce address owner-announce@lists.example; To is the list, so mail.destination differs from receipt.recipients.',
+    "A mailing-list post whose envelope sender is the list's bounce address owner-announce@lists.example; To is the list, so mail.destination differs from receipt.recipients.",
   outcome:
     'ghost@example.com: bounce, rule unknown-recipient, 5.1.1 (owner-/-bounces addresses do get bounces) → STOP_RULE_SET',
   source: 'owner-announce@lists.example',
@@ -1140,7 +1191,8 @@ const HEADER_LIMIT = 10 * 1024
 const enc = (s, latin1) => {
   for (const ch of s) {
     const cp = ch.codePointAt(0)
-    if (cp > (latin1 ? 0xff : 0x7f)) throw new Error(`non-${latin1 ? 'latin1' : 'ascii'} char ${JSON.stringify(ch)}`)
+    if (cp > (latin1 ? 0xff : 0x7f))
+      throw new Error(`non-${latin1 ? 'latin1' : 'ascii'} char ${JSON.stringify(ch)}`)
   }
   return Buffer.from(s, 'latin1')
 }
@@ -1201,7 +1253,9 @@ for (const c of cases) {
 
   // event
   const own = Object.fromEntries(
-    built.headers.map((h) => [h[0].toLowerCase(), unfold(h[1])]).filter(([k]) => ['from', 'to', 'cc', 'subject', 'date', 'message-id'].includes(k)),
+    built.headers
+      .map((h) => [h[0].toLowerCase(), unfold(h[1])])
+      .filter(([k]) => ['from', 'to', 'cc', 'subject', 'date', 'message-id'].includes(k)),
   )
   const commonHeaders = {}
   commonHeaders.returnPath = c.source
@@ -1259,4 +1313,7 @@ for (const c of cases) {
 }
 
 fs.mkdirSync(path.join(ROOT, 'test/fixtures'), { recursive: true })
-fs.writeFileSync(path.join(ROOT, 'test/fixtures/events-expected.json'), `${JSON.stringify(expected, null, 2)}\n`)
+fs.writeFileSync(
+  path.join(ROOT, 'test/fixtures/events-expected.json'),
+  `${JSON.stringify(expected, null, 2)}\n`,
+)

@@ -48,6 +48,8 @@ export interface InboundOutcome {
   readonly message: ReceivedMessage
   readonly decisions: readonly RecipientDecision[]
   readonly disposition: Disposition
+  /** What the decisions alone call for; in dry run, the disposition enforcement would return. */
+  readonly decidedDisposition: Disposition
   readonly bounce: BounceOutcome
   /** How far the facts had to go: the event alone, the stored size, or the parsed message. */
   readonly factsRead: FactLevel
@@ -91,6 +93,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
           message,
           decisions: [],
           disposition: 'CONTINUE',
+          decidedDisposition: 'CONTINUE',
           bounce: { kind: 'none' },
           factsRead,
           dryRun,
@@ -107,6 +110,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
       message,
       decisions: finalDecisions,
       disposition: dryRun || !bounceSettled(bounce) ? 'CONTINUE' : dispositionFor(finalDecisions),
+      decidedDisposition: dispositionFor(finalDecisions),
       bounce,
       factsRead,
       dryRun,

@@ -12,6 +12,7 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     invocationType: message.invocationType,
     disposition: outcome.disposition,
     dryRun: outcome.dryRun,
+    ...(outcome.dryRun ? { wouldReturn: outcome.decidedDisposition } : {}),
     factsRead: outcome.factsRead,
     recipients: outcome.decisions.map(describeDecision),
     bounce: describeBounce(outcome),

@@ -1,0 +1,214 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import {
+  EVENTS_DIR,
+  expectedOutcomes,
+  messageBytes,
+  receiptCases,
+  receiptEvent,
+  type SesEvent,
+} from '../support/events.js'
+import { captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
+import { type S3Server, startS3Server } from '../support/s3-server.js'
+import { type SesStub, startSesStub } from '../support/ses-stub.js'
+
+const BUCKET = 'inbound-mail'
+const PREFIX = 'inbound/'
+
+let s3: S3Server
+let ses: SesStub
+
+beforeAll(async () => {
+  ;[s3, ses] = await Promise.all([startS3Server({ buckets: [BUCKET] }), startSesStub()])
+  await Promise.all(
+    Object.values(expectedOutcomes).map(({ messageId }) =>
+      s3.putObject(BUCKET, `${PREFIX}${messageId}`, messageBytes(messageId)),
+    ),
+  )
+})
+
+afterAll(async () => {
+  await Promise.all([s3?.close(), ses?.close()])
+})
+
+afterEach(() => {
+  vi.unstubAllEnvs()
+  ses.reset()
+})
+
+type Handler = (event: SesEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ disposition: string }>
+
+async function loadHandler(env: Record<string, string> = {}): Promise<Handler> {
+  const settings: Record<string, string> = {
+    RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
+    MAIL_BUCKET: BUCKET,
+    MAIL_PREFIX: PREFIX,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_SES: ses.url,
+    POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
+    ...env,
+  }
+  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
+  vi.resetModules()
+  const output = captureOutput()
+  try {
+    const module = await import('../../handlers/bounce.js')
+    return module.handler as unknown as Handler
+  } finally {
+    output.restore()
+  }
+}
+
+async function invoke(handler: Handler, event: SesEvent) {
+  const output = captureOutput()
+  try {
+    const result = await handler(event, lambdaContext())
+    return { result, lines: output.lines() }
+  } finally {
+    output.restore()
+  }
+}
+
+function decisionLine(lines: LogLine[]): LogLine {
+  const line = lines.find((entry) => Array.isArray(entry.recipients))
+  if (line === undefined) throw new Error(`no outcome line in ${JSON.stringify(lines)}`)
+  return line
+}
+
+describe('bounce handler through middy, against loopback S3 and SES', () => {
+  it.each(receiptCases())('decides %s as expected and sends at most one SendBounce', async (name) => {
+    const handler = await loadHandler()
+    const expected = expectedOutcomes[name]
+    if (expected === undefined) throw new Error(name)
+
+    const { result, lines } = await invoke(handler, receiptEvent(name))
+
+    expect(result).toEqual({ disposition: expected.disposition })
+    const line = decisionLine(lines)
+    const recipients = line.recipients as { recipient: string; action: string; rule: string | null; guard: string | null }[]
+    expect(
+      Object.fromEntries(recipients.map(({ recipient, action, rule, guard }) => [recipient, { action, rule, guard }])),
+    ).toEqual(
+      Object.fromEntries(
+        Object.entries(expected.recipients).map(([recipient, { action, rule, guard }]) => [
+          recipient,
+          { action, rule, guard },
+        ]),
+      ),
+    )
+
+    const bounced = Object.entries(expected.recipients).filter(([, outcome]) => outcome.action === 'bounce')
+    const sends = ses.requestsFor('SendBounce')
+    expect(sends).toHaveLength(bounced.length === 0 ? 0 : 1)
+    const [send] = sends
+    if (send === undefined) return
+    expect(send.params.OriginalMessageId).toBe(expected.messageId)
+    bounced.forEach(([recipient, outcome], index) => {
+      const member = `BouncedRecipientInfoList.member.${index + 1}`
+      expect(send.params[`${member}.Recipient`]).toBe(recipient)
+      expect(send.params[`${member}.RecipientDsnFields.Status`]).toBe(outcome.status)
+    })
+    expect(send.params[`BouncedRecipientInfoList.member.${bounced.length + 1}.Recipient`]).toBeUndefined()
+    expect(line.bounce).toMatchObject({ outcome: 'sent', bounceMessageId: expect.any(String) })
+  })
+
+  it('sends the exact SendBounce request on the wire', async () => {
+    const handler = await loadHandler()
+    const receivedAt = new Date(Date.now() - 1_234)
+    await invoke(handler, receiptEvent('partly-unknown', receivedAt))
+    const [send] = ses.requestsFor('SendBounce')
+    expect(send?.params).toEqual({
+      Action: 'SendBounce',
+      Version: '2010-12-01',
+      OriginalMessageId: 'partly5wl3aesg519xq49x3isaw38p3ke2f5od2g',
+      BounceSender: 'mailer-daemon@example.com',
+      Explanation: 'Your message could not be delivered to one or more recipients.',
+      'MessageDsn.ReportingMta': 'dns; mx.example.com',
+      'MessageDsn.ArrivalDate': receivedAt.toISOString(),
+      'BouncedRecipientInfoList.member.1.Recipient': 'ghost@example.com',
+      'BouncedRecipientInfoList.member.1.RecipientDsnFields.Action': 'failed',
+      'BouncedRecipientInfoList.member.1.RecipientDsnFields.Status': '5.1.1',
+      'BouncedRecipientInfoList.member.1.RecipientDsnFields.DiagnosticCode':
+        'smtp; 550 5.1.1 <ghost@example.com>: Recipient address rejected: User unknown',
+      'BouncedRecipientInfoList.member.2.Recipient': 'Phantom@Example.com',
+      'BouncedRecipientInfoList.member.2.RecipientDsnFields.Action': 'failed',
+      'BouncedRecipientInfoList.member.2.RecipientDsnFields.Status': '5.1.1',
+      'BouncedRecipientInfoList.member.2.RecipientDsnFields.DiagnosticCode':
+        'smtp; 550 5.1.1 <Phantom@Example.com>: Recipient address rejected: User unknown',
+    })
+  })
+
+  it('decides event-only rules without reading the stored message', async () => {
+    const handler = await loadHandler({ MAIL_PREFIX: 'nothing-stored-here/' })
+    const { result, lines } = await invoke(handler, receiptEvent('unknown-recipient'))
+    expect(result).toEqual({ disposition: 'STOP_RULE_SET' })
+    expect(decisionLine(lines).factsRead).toBe('event')
+    expect(ses.requestsFor('SendBounce')).toHaveLength(1)
+  })
+
+  it('fails open when the stored message is missing: no bounce, CONTINUE, one error line', async () => {
+    const handler = await loadHandler({ MAIL_PREFIX: 'nothing-stored-here/' })
+    const { result, lines } = await invoke(handler, receiptEvent('executable-attachment'))
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    expect(ses.requestsFor('SendBounce')).toHaveLength(0)
+    const errors = lines.filter((line) => line.level === 'ERROR')
+    expect(errors).toHaveLength(1)
+    expect(JSON.stringify(errors[0])).toContain('nothing-stored-here/exeattach3hplc3pn3qj69gctgf1qcq26o0491bk')
+    expect(JSON.stringify(errors[0])).toMatch(/NoSuchKey|NotFound/)
+  })
+
+  it('logs a permanent MessageRejected once, without retrying, and lets the mail flow', async () => {
+    const handler = await loadHandler()
+    ses.failNext('SendBounce', { status: 400, code: 'MessageRejected', message: 'Email address is not verified.' })
+    const { result, lines } = await invoke(handler, receiptEvent('unknown-recipient'))
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    expect(ses.requestsFor('SendBounce')).toHaveLength(1)
+    const error = lines.find((line) => line.level === 'ERROR')
+    expect(JSON.stringify(error)).toContain('MessageRejected')
+    expect(decisionLine(lines).bounce).toMatchObject({ outcome: 'failed' })
+  })
+
+  it('in dry run never calls SendBounce, returns CONTINUE and logs the request it would send', async () => {
+    const handler = await loadHandler({ DRY_RUN: 'true' })
+    const { result, lines } = await invoke(handler, receiptEvent('unknown-recipient'))
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    expect(ses.requests).toHaveLength(0)
+    expect(decisionLine(lines).bounce).toMatchObject({
+      outcome: 'dry-run',
+      wouldSend: {
+        OriginalMessageId: 'unknownrcpt61wb2yk2wxlxvyiiujb1vqofbr9ru',
+        BouncedRecipientInfoList: [{ Recipient: 'nobody@example.com' }],
+      },
+    })
+  })
+
+  it('rejects a malformed event with every problem and its path, touching nothing', async () => {
+    const handler = await loadHandler()
+    const event = receiptEvent('unknown-recipient')
+    delete event.Records[0].ses.mail.messageId
+    event.Records[0].ses.receipt.recipients = []
+    const output = captureOutput()
+    try {
+      await expect(handler(event, lambdaContext())).rejects.toThrow(
+        /Records\[0\]\.ses\.mail\.messageId[\s\S]*Records\[0\]\.ses\.receipt\.recipients/,
+      )
+    } finally {
+      output.restore()
+    }
+    expect(ses.requests).toHaveLength(0)
+  })
+
+  it('refuses to start on an invalid rules file, listing every problem', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'rules-'))
+    const rulesFile = join(directory, 'bounce-rules.yml')
+    await writeFile(
+      rulesFile,
+      'bounceSender: not-an-address\nrules:\n  - name: big\n    when: { size: { over: 10X } }\n    bounce: { type: MessageTooLarge }\n',
+    )
+    await expect(loadHandler({ RULES_FILE: rulesFile })).rejects.toThrow(
+      /bounceSender: expected an address[\s\S]*rules\[0\]\.when\.size\.over: expected a size like 10M/,
+    )
+  })
+})

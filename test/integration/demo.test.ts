@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { expectedOutcomes, receiptCases } from '../support/events.js'
+
+const run = promisify(execFile)
+const root = join(import.meta.dirname, '..', '..')
+
+describe('npm run demo', () => {
+  it('prints every sample case with its expected decision, offline', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], {
+      cwd: root,
+      // No credentials and no endpoints: the demo must set up its own offline environment.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      timeout: 60_000,
+    })
+    expect(stderr).toBe('')
+    const rows = stdout.split('\n').map((line) => line.trim().split(/\s{2,}/))
+    for (const name of receiptCases()) {
+      for (const [recipient, outcome] of Object.entries(expectedOutcomes[name]?.recipients ?? {})) {
+        const row = rows.find((cells) => cells[0] === name && cells[1] === recipient)
+        expect(row, `${name} ${recipient}`).toBeDefined()
+        expect(row?.slice(2, 6)).toEqual([
+          outcome.action,
+          outcome.rule ?? '-',
+          outcome.status ?? '-',
+          outcome.guard ?? '-',
+        ])
+      }
+    }
+    expect(stdout).toContain('7 SendBounce request(s) would be sent')
+  })
+})
