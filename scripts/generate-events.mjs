@@ -1208,7 +1208,7 @@ for (const c of cases) {
   ids.add(c.id)
   const built = c.build(c)
   const ses = sesHeaders(c)
-  let all = [...ses, ...built.headers]
+  const all = [...ses, ...built.headers]
 
   let eventHeaders = all
   if (c.truncateBefore) {
@@ -1219,7 +1219,7 @@ for (const c of cases) {
     // choose tracking header size so that sum(before cut) <= 10240 < sum(before cut) + List-Unsubscribe
     const base = `${built.tracking}: ${CRLF}`.length
     const target = HEADER_LIMIT - before - Math.floor(lu / 2) // well inside the window
-    let valLen = target - base
+    const valLen = target - base
     const chunks = []
     const tok = b64(rand('tracking', valLen)).replace(/[^A-Za-z0-9]/g, 'q')
     let raw = ''

@@ -38,7 +38,10 @@ afterEach(() => {
   ses.reset()
 })
 
-type Handler = (event: SesEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ disposition: string }>
+type Handler = (
+  event: SesEvent,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<{ disposition: string }>
 
 async function loadHandler(env: Record<string, string> = {}): Promise<Handler> {
   const settings: Record<string, string> = {
@@ -87,9 +90,16 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
 
     expect(result).toEqual({ disposition: expected.disposition })
     const line = decisionLine(lines)
-    const recipients = line.recipients as { recipient: string; action: string; rule: string | null; guard: string | null }[]
+    const recipients = line.recipients as {
+      recipient: string
+      action: string
+      rule: string | null
+      guard: string | null
+    }[]
     expect(
-      Object.fromEntries(recipients.map(({ recipient, action, rule, guard }) => [recipient, { action, rule, guard }])),
+      Object.fromEntries(
+        recipients.map(({ recipient, action, rule, guard }) => [recipient, { action, rule, guard }]),
+      ),
     ).toEqual(
       Object.fromEntries(
         Object.entries(expected.recipients).map(([recipient, { action, rule, guard }]) => [
@@ -155,13 +165,19 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
     expect(ses.requestsFor('SendBounce')).toHaveLength(0)
     const errors = lines.filter((line) => line.level === 'ERROR')
     expect(errors).toHaveLength(1)
-    expect(JSON.stringify(errors[0])).toContain('nothing-stored-here/exeattach3hplc3pn3qj69gctgf1qcq26o0491bk')
+    expect(JSON.stringify(errors[0])).toContain(
+      'nothing-stored-here/exeattach3hplc3pn3qj69gctgf1qcq26o0491bk',
+    )
     expect(JSON.stringify(errors[0])).toMatch(/NoSuchKey|NotFound/)
   })
 
   it('logs a permanent MessageRejected once, without retrying, and lets the mail flow', async () => {
     const handler = await loadHandler()
-    ses.failNext('SendBounce', { status: 400, code: 'MessageRejected', message: 'Email address is not verified.' })
+    ses.failNext('SendBounce', {
+      status: 400,
+      code: 'MessageRejected',
+      message: 'Email address is not verified.',
+    })
     const { result, lines } = await invoke(handler, receiptEvent('unknown-recipient'))
     expect(result).toEqual({ disposition: 'CONTINUE' })
     expect(ses.requestsFor('SendBounce')).toHaveLength(1)

@@ -6,7 +6,10 @@ export const EVENTS_DIR = join(import.meta.dirname, '..', '..', 'events')
 export interface Expected {
   messageId: string
   disposition: 'STOP_RULE_SET' | 'CONTINUE'
-  recipients: Record<string, { action: string; rule: string | null; guard: string | null; status: string | null }>
+  recipients: Record<
+    string,
+    { action: string; rule: string | null; guard: string | null; status: string | null }
+  >
 }
 
 export const expectedOutcomes: Record<string, Expected> = JSON.parse(
