@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { Logger } from '@aws-lambda-powertools/logger'
-import { Metrics } from '@aws-lambda-powertools/metrics'
-import { S3Client } from '@aws-sdk/client-s3'
-import { SESClient } from '@aws-sdk/client-ses'
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context } from 'aws-lambda'
+import { dynamoClient, s3Client, sesClient } from '../adapters/aws-clients.js'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
+import { DynamoLedger } from '../adapters/dynamo-ledger.js'
 import { S3MessageSource } from '../adapters/s3-message-source.js'
 import { SesBounceSender } from '../adapters/ses-bounce-sender.js'
 import { invalidEvent, receivedMessageFrom, type SesReceiptEvent } from '../adapters/ses-event.js'
-import { makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
+import { type InboundOutcome, makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
 import { type Config, loadConfig, type MessageStore } from '../config/load-config.js'
 import type { MessageSource } from '../ports/index.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
@@ -49,10 +49,14 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
   }
   for (const warning of config.warnings) logger.warn(warning)
 
-  const ses = new SESClient({ region: config.region })
+  const ledger =
+    config.idempotencyTable === undefined
+      ? undefined
+      : new DynamoLedger(dynamoClient(config.region), config.idempotencyTable)
   const processInbound: ProcessInbound = makeProcessInbound({
     ruleSet: config.ruleSet,
-    bounceSender: new SesBounceSender(ses),
+    bounceSender: new SesBounceSender(sesClient(config.region)),
+    ledger,
     messageSource: messageSourceFor(config.messageStore, config.region, env),
     now: () => new Date(),
   })
@@ -68,6 +72,7 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
         logger.error('rejected a malformed SES event; nothing was read or sent', { problems: error.problems })
         throw error
       }
+      ledger?.useLambdaContext(context)
       const message = await receivedMessageFrom(parsed.data)
       logger.appendKeys({ messageId: message.messageId })
       const budget =
@@ -75,7 +80,24 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
           ? Math.min(context.getRemainingTimeInMillis(), REQUEST_RESPONSE_BUDGET_MS)
           : context.getRemainingTimeInMillis()
       const signal = AbortSignal.timeout(Math.max(budget - DEADLINE_MARGIN_MS, 1))
-      const outcome = await processInbound(message, signal)
+      let outcome: InboundOutcome
+      try {
+        outcome = await processInbound(message, signal)
+      } catch (error) {
+        // Event: Lambda retries the event and then hands it to the failure destination; the
+        // bounce claim was released, so a retry can still send. RequestResponse: SES's handling of
+        // a failed function is undocumented, so the mail is let through rather than risked.
+        if (message.invocationType === 'Event') {
+          logger.error('failed; leaving the event to Lambda retries', {
+            error,
+            sender: message.envelopeSender,
+          })
+          throw error
+        }
+        logger.error('failed; delivering the message unbounced', { error, sender: message.envelopeSender })
+        metrics.addMetric('MessagesFailed', MetricUnit.Count, 1)
+        return { disposition: 'CONTINUE' }
+      }
       logOutcome(logger, outcome, performance.now() - started)
       recordOutcomeMetrics(metrics, outcome)
       return { disposition: outcome.disposition }
@@ -90,11 +112,5 @@ function messageSourceFor(
 ): MessageSource | undefined {
   if (store === undefined) return undefined
   if (store.kind === 'directory') return new DirectoryMessageSource(store.directory)
-  // Local S3 stand-ins answer on a path, not on bucket subdomains of 127.0.0.1.
-  const s3 = new S3Client({ region, forcePathStyle: usesLocalEndpoint(env) })
-  return new S3MessageSource(s3, store.bucket, store.prefix)
-}
-
-function usesLocalEndpoint(env: Env): boolean {
-  return Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL)
+  return new S3MessageSource(s3Client(region, env), store.bucket, store.prefix)
 }

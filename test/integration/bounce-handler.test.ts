@@ -3,14 +3,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
-  EVENTS_DIR,
+  type BounceHandler,
+  coldStartBounceHandler,
+  invokeBounce,
+  outcomeLine,
+} from '../support/bounce-handler.js'
+import {
   expectedOutcomes,
   messageBytes,
   receiptCases,
   receiptEvent,
   type SesEvent,
 } from '../support/events.js'
-import { captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
+import { captureOutput, lambdaContext } from '../support/lambda.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
 
@@ -38,47 +43,22 @@ afterEach(() => {
   ses.reset()
 })
 
-type Handler = (
-  event: SesEvent,
-  context: ReturnType<typeof lambdaContext>,
-) => Promise<{ disposition: string }>
-
-async function loadHandler(env: Record<string, string> = {}): Promise<Handler> {
-  const settings: Record<string, string> = {
-    RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
+const loadHandler = (env: Record<string, string> = {}) =>
+  coldStartBounceHandler({
     MAIL_BUCKET: BUCKET,
     MAIL_PREFIX: PREFIX,
     AWS_ENDPOINT_URL_S3: s3.url,
     AWS_ENDPOINT_URL_SES: ses.url,
-    POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
     ...env,
-  }
-  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
-  vi.resetModules()
-  const output = captureOutput()
-  try {
-    const module = await import('../../handlers/bounce.js')
-    return module.handler as unknown as Handler
-  } finally {
-    output.restore()
-  }
+  })
+
+async function invoke(handler: BounceHandler, event: SesEvent) {
+  const { result, error, lines } = await invokeBounce(handler, event)
+  if (error !== undefined) throw error
+  return { result, lines }
 }
 
-async function invoke(handler: Handler, event: SesEvent) {
-  const output = captureOutput()
-  try {
-    const result = await handler(event, lambdaContext())
-    return { result, lines: output.lines() }
-  } finally {
-    output.restore()
-  }
-}
-
-function decisionLine(lines: LogLine[]): LogLine {
-  const line = lines.find((entry) => Array.isArray(entry.recipients))
-  if (line === undefined) throw new Error(`no outcome line in ${JSON.stringify(lines)}`)
-  return line
-}
+const decisionLine = outcomeLine
 
 describe('bounce handler through middy, against loopback S3 and SES', () => {
   it.each(receiptCases())('decides %s as expected and sends at most one SendBounce', async (name) => {

@@ -1,0 +1,59 @@
+import { join } from 'node:path'
+import { vi } from 'vitest'
+import { EVENTS_DIR, type SesEvent } from './events.js'
+import { captureOutput, type LogLine, lambdaContext } from './lambda.js'
+
+export type BounceHandler = (
+  event: SesEvent,
+  context: ReturnType<typeof lambdaContext>,
+) => Promise<{ disposition: string }>
+
+/**
+ * A fresh cold start of handlers/bounce.ts with the given environment, as Lambda would load it in
+ * a new container: each call gets its own runtime, clients and configuration.
+ */
+export async function coldStartBounceHandler(env: Record<string, string>): Promise<BounceHandler> {
+  const settings: Record<string, string> = {
+    RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
+    POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
+    AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-test-bounce',
+    ...env,
+  }
+  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
+  vi.resetModules()
+  const output = captureOutput()
+  try {
+    const module = await import('../../handlers/bounce.js')
+    return module.handler as unknown as BounceHandler
+  } finally {
+    output.restore()
+  }
+}
+
+export interface Invocation {
+  result?: { disposition: string }
+  error?: Error
+  lines: LogLine[]
+}
+
+/** Invokes with the log lines captured; a thrown error is returned, not rethrown. */
+export async function invokeBounce(
+  handler: BounceHandler,
+  event: SesEvent,
+  context = lambdaContext(),
+): Promise<Invocation> {
+  const output = captureOutput()
+  try {
+    return { result: await handler(event, context), lines: output.lines() }
+  } catch (error) {
+    return { error: error as Error, lines: output.lines() }
+  } finally {
+    output.restore()
+  }
+}
+
+export function outcomeLine(lines: readonly LogLine[]): LogLine {
+  const line = lines.find((entry) => Array.isArray(entry.recipients))
+  if (line === undefined) throw new Error(`no outcome line in ${JSON.stringify(lines)}`)
+  return line
+}
