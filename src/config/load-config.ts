@@ -107,6 +107,11 @@ export function loadConfig(
         // SES's own default Reporting-MTA (API reference: MessageDsn).
         reportingMta: file.reportingMta ?? `inbound-smtp.${region}.amazonaws.com`,
         ...(file.explanation === undefined ? {} : { explanation: file.explanation }),
+        ...(file.extensionFields === undefined
+          ? {}
+          : {
+              extensionFields: Object.entries(file.extensionFields).map(([Name, Value]) => ({ Name, Value })),
+            }),
       },
     },
     ...(messageStore === undefined ? {} : { messageStore }),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { EXTENSION_FIELD_NAME, EXTENSION_VALUE_LIMIT } from '../domain/bounce-request.js'
 import { BOUNCE_TYPES, FAILURE_STATUS } from '../domain/bounce-spec.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
 
@@ -142,6 +143,18 @@ export const RulesFileSchema = z
       .optional(),
     reportingMta: hostname.optional(),
     explanation: z.string().min(1).optional(),
+    extensionFields: z
+      .record(
+        z
+          .string()
+          .regex(EXTENSION_FIELD_NAME, 'expected a DSN field name of 1-50 letters, digits and dashes'),
+        z
+          .string()
+          .max(EXTENSION_VALUE_LIMIT)
+          .regex(/^[^\r\n]*$/, 'expected a single line (no CR or LF)'),
+      )
+      .optional()
+      .describe('Extra fields in the per-message part of every DSN, e.g. X-Support-Contact.'),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
     safety: safety.optional(),
     rules: z.array(rule),

@@ -37,6 +37,8 @@ export interface BounceSettings {
   /** The host named in Reporting-MTA (`dns; host`). */
   readonly reportingMta: string
   readonly explanation?: string
+  /** Extra per-message DSN fields (MessageDsn.ExtensionFields). */
+  readonly extensionFields?: readonly ExtensionField[]
 }
 
 /**
@@ -63,6 +65,9 @@ export function buildBounceRequest(
     MessageDsn: {
       ReportingMta: `dns; ${dsnText(settings.reportingMta, 255)}`,
       ArrivalDate: message.receivedAt,
+      ...(settings.extensionFields === undefined || settings.extensionFields.length === 0
+        ? {}
+        : { ExtensionFields: cleanExtensionFields(settings.extensionFields) }),
     },
     BouncedRecipientInfoList: bounced.map(({ recipient, bounce }) => ({
       Recipient: recipient,
@@ -73,6 +78,17 @@ export function buildBounceRequest(
       },
     })),
   }
+}
+
+/** SendBounce's limits for ExtensionField (API reference: ExtensionField). */
+export const EXTENSION_FIELD_NAME = /^[A-Za-z0-9-]{1,50}$/
+export const EXTENSION_VALUE_LIMIT = 2048
+
+/** Fields SES would refuse are left out rather than costing the whole bounce. */
+function cleanExtensionFields(fields: readonly ExtensionField[]): ExtensionField[] {
+  return fields
+    .filter((field) => EXTENSION_FIELD_NAME.test(field.Name))
+    .map((field) => ({ Name: field.Name, Value: dsnText(field.Value, EXTENSION_VALUE_LIMIT) }))
 }
 
 /** SES documents no maximum for Explanation; a bounded one keeps a misconfigured rule from mailing a novel. */

@@ -117,6 +117,8 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
       Explanation: 'Your message could not be delivered to one or more recipients.',
       'MessageDsn.ReportingMta': 'dns; mx.example.com',
       'MessageDsn.ArrivalDate': receivedAt.toISOString(),
+      'MessageDsn.ExtensionFields.member.1.Name': 'X-Support-Contact',
+      'MessageDsn.ExtensionFields.member.1.Value': 'postmaster@example.com',
       'BouncedRecipientInfoList.member.1.Recipient': 'ghost@example.com',
       'BouncedRecipientInfoList.member.1.RecipientDsnFields.Action': 'failed',
       'BouncedRecipientInfoList.member.1.RecipientDsnFields.Status': '5.1.1',
