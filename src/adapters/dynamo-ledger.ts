@@ -6,7 +6,6 @@ import {
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb'
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import type { Context } from 'aws-lambda'
-import { parseMailbox } from '../domain/address.js'
 import type { BounceLedger, OnceResult } from '../ports/index.js'
 
 /**
@@ -60,12 +59,10 @@ export class DynamoLedger implements BounceLedger {
 
   async countBounceTo(sender: string, at: Date): Promise<number> {
     const hourStart = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS
-    const mailbox = parseMailbox(sender)
-    const who = mailbox === undefined ? sender.trim().toLowerCase() : `${mailbox.local}@${mailbox.domain}`
     const result = await this.dynamo.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: { id: { S: `bounces-to#${who}#${new Date(hourStart).toISOString().slice(0, 13)}` } },
+        Key: { id: { S: `bounces-to#${sender}#${new Date(hourStart).toISOString().slice(0, 13)}` } },
         UpdateExpression: 'ADD #count :one SET #expiration = if_not_exists(#expiration, :expiration)',
         ExpressionAttributeNames: { '#count': 'count', '#expiration': 'expiration' },
         ExpressionAttributeValues: {

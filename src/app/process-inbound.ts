@@ -1,3 +1,4 @@
+import { formatMailbox, parseMailbox } from '../domain/address.js'
 import { buildBounceRequest, type SendBounceRequest } from '../domain/bounce-request.js'
 import { decide } from '../domain/decide.js'
 import {
@@ -164,7 +165,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
       return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
     const limit = ruleSet.safety.maxBouncesPerSender
     const result = await ledger.once<SendResult>(`bounce#${message.messageId}`, async () => {
-      const bouncesThisHour = await ledger.countBounceTo(message.envelopeSender, deps.now())
+      const bouncesThisHour = await ledger.countBounceTo(senderKey(message.envelopeSender), deps.now())
       if (bouncesThisHour > limit) return { kind: 'rate-limited', bouncesThisHour }
       return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
     })
@@ -174,6 +175,15 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
       ? { kind: 'duplicate', bounceMessageId: result.value.bounceMessageId }
       : result.value
   }
+}
+
+/**
+ * One mailbox however it is spelt: a BATV signature changes with every message and case or a
+ * `+tag` does not change the mailbox, so counting raw strings would never reach the limit.
+ */
+function senderKey(envelopeSender: string): string {
+  const mailbox = parseMailbox(envelopeSender)
+  return mailbox === undefined ? envelopeSender : formatMailbox(mailbox)
 }
 
 /** A bounce that was meant but not sent leaves the mail flowing: CONTINUE, never a silent loss. */

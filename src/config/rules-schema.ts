@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AddressSet, PatternError } from '../domain/address-set.js'
 import { EXTENSION_FIELD_NAME, EXTENSION_VALUE_LIMIT } from '../domain/bounce-request.js'
 import { BOUNCE_TYPES, FAILURE_STATUS } from '../domain/bounce-spec.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
@@ -16,7 +17,15 @@ const evenWithNestedProblems = {
   when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null,
 }
 
-const patternList = z.array(z.string().min(1)).min(1, 'expected at least one pattern')
+/** Checked here, not only when compiling, so a bad pattern is listed with every schema problem. */
+const pattern = z
+  .string()
+  .min(1)
+  .superRefine((value, ctx) => {
+    const problem = value === '' ? undefined : patternProblem(value)
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
+  })
+const patternList = z.array(pattern).min(1, 'expected at least one pattern')
 const listFile = z.string().min(1, 'expected the path of a pattern file')
 
 const addressCondition = z
@@ -187,6 +196,16 @@ export function parseRegex(text: string): RegExp {
   const [, source = '', flags = ''] = literal
   if (/[gy]/.test(flags)) throw new SyntaxError('flags g and y are not allowed')
   return new RegExp(source, flags)
+}
+
+function patternProblem(text: string): string | undefined {
+  try {
+    new AddressSet().add(text)
+    return undefined
+  } catch (error) {
+    if (error instanceof PatternError) return error.message
+    throw error
+  }
 }
 
 function regexProblem(text: string): string | undefined {

@@ -31,9 +31,9 @@ export class AddressSet {
     } else if (text.startsWith('*@')) {
       this.domains.add(requireDomain(text.slice(2), pattern))
     } else {
-      const mailbox = text.includes('*') ? undefined : parseMailbox(text)
+      const mailbox = /[*\s]/.test(text) ? undefined : parseMailbox(text)
       if (mailbox === undefined) throw invalidPattern(pattern)
-      this.addresses.add(`${mailbox.local}@${mailbox.domain}`)
+      this.addresses.add(`${mailbox.local}@${requireDomain(mailbox.domain, pattern)}`)
     }
   }
 
@@ -50,9 +50,12 @@ export class AddressSet {
   }
 }
 
+/** An empty label (`*@.example.com`, `a@example..com`) or a space could never match an address:
+ *  a typo the operator must hear about at load time rather than a rule that silently never fires. */
 function requireDomain(text: string, pattern: string): string {
   const domain = normalizeDomain(text)
-  if (domain === '' || /[\s@*<>]/.test(domain)) throw invalidPattern(pattern)
+  if (domain === '' || /[\s@*<>]/.test(domain) || domain.split('.').includes(''))
+    throw invalidPattern(pattern)
   return domain
 }
 

@@ -103,9 +103,23 @@ export const DIAGNOSTIC_LIMIT = 512
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g
 
+/** Cleaned text of at most `limit` UTF-8 octets, cut between characters, never inside one. */
 export function dsnText(text: string, limit: number): string {
   const clean = text.replace(CONTROL_CHARACTERS, ' ').replace(/ {2,}/g, ' ').trim()
-  return clean.length > limit ? clean.slice(0, limit) : clean
+  let octets = 0
+  let end = 0
+  for (const char of clean) {
+    octets += utf8Length(char.codePointAt(0) ?? 0)
+    if (octets > limit) return clean.slice(0, end).trimEnd()
+    end += char.length
+  }
+  return clean
+}
+
+function utf8Length(codePoint: number): number {
+  if (codePoint < 0x80) return 1
+  if (codePoint < 0x800) return 2
+  return codePoint < 0x10000 ? 3 : 4
 }
 
 function joinDistinct(texts: readonly (string | undefined)[]): string | undefined {

@@ -70,5 +70,7 @@ export function bounceSpec(input: {
 }
 
 export function diagnosticFor(spec: BounceSpec, recipient: string): string {
-  return spec.diagnostic.replaceAll('{recipient}', recipient)
+  // A function, not a string: `$&`, `$'` and `$$` are legal in a local part (RFC 5322 atext) and a
+  // replacement string would expand them.
+  return spec.diagnostic.replaceAll('{recipient}', () => recipient)
 }

@@ -28,7 +28,7 @@ export interface BounceLedger {
    * JSON result for replays, and releases the claim when `work` throws so a retry can run it.
    */
   once<T>(key: string, work: () => Promise<T>): Promise<OnceResult<T>>
-  /** Counts one more bounce to `sender` in the hour of `at`; resolves with the hour's count so far. */
+  /** Counts one more bounce to `sender` (a normalised mailbox) in the hour of `at`; resolves with the hour's count so far. */
   countBounceTo(sender: string, at: Date): Promise<number>
 }
 
