@@ -68,7 +68,7 @@ class SesError extends Error {
 // Sandbox example values from the SES model's GetSendQuota example.
 const DEFAULT_QUOTA: SendQuota = { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 1 }
 
-export async function startSesStub(): Promise<SesStub> {
+export async function startSesStub({ listenPort = 0 }: { listenPort?: number } = {}): Promise<SesStub> {
   const requests: SesRequest[] = []
   const faults = new Map<string, SesFault[]>()
   let quota = { ...DEFAULT_QUOTA }
@@ -136,7 +136,7 @@ export async function startSesStub(): Promise<SesStub> {
   const server = createServer((req, res) => {
     handle(req, res).catch(() => res.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
   return {
