@@ -44,7 +44,13 @@ export async function parseMessage(input: Readable, signal: AbortSignal): Promis
   const drained: Promise<void>[] = []
   parser.on('data', (part: MailParserPart) => {
     if (part.type !== 'attachment') return
-    drained.push(drainAttachment(part, attachments))
+    // A throw here would escape mailparser's setImmediate as an uncaught exception and kill the
+    // invocation; failing the parse instead makes the message unreadable, which fails open.
+    try {
+      drained.push(drainAttachment(part, attachments))
+    } catch (error) {
+      parser.destroy(error instanceof Error ? error : new Error(String(error)))
+    }
   })
 
   try {
@@ -69,14 +75,17 @@ export async function parseMessage(input: Readable, signal: AbortSignal): Promis
 interface MailParserPart {
   type: 'attachment' | 'text'
   filename?: string
-  contentType?: string
+  /** `false` for a part whose Content-Type header is present but has no type (`Content-Type: ;`). */
+  contentType?: string | false
   content?: Readable
   release?: (() => void) | null
 }
 
 function drainAttachment(part: MailParserPart, attachments: AttachmentInfo[]): Promise<void> {
   const info: { filename?: string; contentType: string; sizeBytes: number } = {
-    contentType: (part.contentType ?? 'application/octet-stream').toLowerCase(),
+    // mailparser gives `false` for `Content-Type: ;` on a part it still reports as an attachment:
+    // a type unknown, as mailparser itself calls an attachment it cannot type.
+    contentType: part.contentType ? part.contentType.toLowerCase() : 'application/octet-stream',
     sizeBytes: 0,
     ...(part.filename ? { filename: part.filename } : {}),
   }
