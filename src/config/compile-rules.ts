@@ -167,3 +167,16 @@ export function parseSize(size: number | string): number {
 function toArray<T>(value: T | readonly T[]): T[] {
   return Array.isArray(value) ? [...value] : [value as T]
 }
+
+/** Every pattern file the rules name (`inFile`, `notInFile`), to fetch before compiling. */
+export function patternFilesOf(entries: readonly RuleEntry[]): string[] {
+  const files = new Set<string>()
+  for (const entry of entries) {
+    for (const field of ['recipient', 'sender', 'from'] as const) {
+      const condition = entry.when?.[field]
+      const file = condition?.inFile ?? condition?.notInFile
+      if (file !== undefined) files.add(file)
+    }
+  }
+  return [...files]
+}

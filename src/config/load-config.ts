@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { factsRulesMayNeed, type RuleSet } from '../domain/rule-set.js'
 import { DEFAULT_SAFETY } from '../domain/safety.js'
-import { compileRules } from './compile-rules.js'
+import { compileRules, type ListReader } from './compile-rules.js'
 import { ConfigError, type ConfigProblem, zodProblems } from './problems.js'
 import { mailAddress, type RulesFile, RulesFileSchema } from './rules-schema.js'
 
@@ -11,13 +11,29 @@ export type MessageStore =
   | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string }
   | { readonly kind: 'directory'; readonly directory: string }
 
+export type RulesSource =
+  | { readonly kind: 'file'; readonly path: string }
+  /** Loaded at cold start and re-checked at most every `refreshSeconds` (conditional GET). */
+  | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly refreshSeconds: number }
+
+/** What the environment says, before any rules are read. */
+export interface Settings {
+  readonly rulesSource: RulesSource
+  readonly messageStore?: MessageStore
+  readonly idempotencyTable?: string
+  readonly region: string
+  readonly bounceSender?: string
+  readonly dryRun: boolean
+  /** Deliberate degradations worth one line at cold start (e.g. exactly-once off). */
+  readonly warnings: readonly string[]
+}
+
 export interface Config {
   readonly rulesFile: string
   readonly ruleSet: RuleSet
   readonly messageStore?: MessageStore
   readonly idempotencyTable?: string
   readonly region: string
-  /** Deliberate degradations worth one line at cold start (e.g. exactly-once off). */
   readonly warnings: readonly string[]
 }
 
@@ -37,8 +53,20 @@ const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional()
 
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/
+
 const EnvSchema = z.object({
   RULES_FILE: optionalText,
+  RULES_S3_URI: optionalText.pipe(
+    z.string().regex(S3_URI, 'expected s3://bucket/key of the rules file').optional(),
+  ),
+  RULES_REFRESH_SECONDS: z
+    .string()
+    .trim()
+    .regex(/^\d*$/, 'expected a number of seconds')
+    .transform((value) => (value === '' ? 60 : Number(value)))
+    .pipe(z.number().int().min(1).max(86_400))
+    .default(60),
   MAIL_BUCKET: optionalText,
   MAIL_PREFIX: z.string().default(''),
   MAIL_DIR: optionalText,
@@ -50,9 +78,39 @@ const EnvSchema = z.object({
 
 export const DEFAULT_RULES_FILE = 'bounce-rules.yml'
 
+/** The environment's part of the configuration; every problem goes to `problems`. */
+export function loadSettings(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+  baseDirectory: string = process.cwd(),
+): Settings {
+  const vars = parseEnvironment(EnvSchema, env, problems)
+  if (vars.RULES_FILE !== undefined && vars.RULES_S3_URI !== undefined) {
+    problems.push({ path: 'RULES_S3_URI', message: 'set either RULES_FILE or RULES_S3_URI, not both' })
+  }
+  const [, bucket = '', key = ''] = S3_URI.exec(vars.RULES_S3_URI ?? '') ?? []
+  const warnings: string[] = []
+  if (vars.IDEMPOTENCY_TABLE === undefined) {
+    warnings.push('IDEMPOTENCY_TABLE is not set: exactly-once bounces and per-sender limits are off')
+  }
+  const messageStore = messageStoreFrom(vars, baseDirectory)
+  return {
+    rulesSource:
+      vars.RULES_S3_URI === undefined
+        ? { kind: 'file', path: resolve(baseDirectory, vars.RULES_FILE ?? DEFAULT_RULES_FILE) }
+        : { kind: 's3', bucket, key, refreshSeconds: vars.RULES_REFRESH_SECONDS },
+    ...(messageStore === undefined ? {} : { messageStore }),
+    ...(vars.IDEMPOTENCY_TABLE === undefined ? {} : { idempotencyTable: vars.IDEMPOTENCY_TABLE }),
+    region: vars.AWS_REGION ?? 'us-east-1',
+    ...(vars.BOUNCE_SENDER === undefined ? {} : { bounceSender: vars.BOUNCE_SENDER }),
+    dryRun: vars.DRY_RUN === true,
+    warnings,
+  }
+}
+
 /**
- * The whole configuration, from the environment and the rules file, checked at once: either a
- * Config or one ConfigError that lists every problem, so the function never runs on half of it.
+ * The whole configuration from the environment and a rules file on disk, checked at once: either
+ * a Config or one ConfigError that lists every problem, so the function never runs on half of it.
  */
 export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
@@ -60,65 +118,108 @@ export function loadConfig(
   baseDirectory: string = process.cwd(),
 ): Config {
   const problems: ConfigProblem[] = []
-  const vars = parseEnvironment(EnvSchema, env, problems)
+  const settings = loadSettings(env, problems, baseDirectory)
+  const { ruleSet, warnings } = loadFileRules(settings, files, problems)
+  return {
+    rulesFile: settings.rulesSource.kind === 'file' ? settings.rulesSource.path : '',
+    ruleSet,
+    ...(settings.messageStore === undefined ? {} : { messageStore: settings.messageStore }),
+    ...(settings.idempotencyTable === undefined ? {} : { idempotencyTable: settings.idempotencyTable }),
+    region: settings.region,
+    warnings,
+  }
+}
 
-  const rulesFile = resolve(baseDirectory, vars.RULES_FILE ?? DEFAULT_RULES_FILE)
-  const file = readRulesFile(rulesFile, files, problems)
-  const region = vars.AWS_REGION ?? 'us-east-1'
-  const messageStore = messageStoreFrom(vars, baseDirectory)
+/**
+ * The rules file on disk under the environment's settings. Throws one ConfigError with every
+ * problem found so far, the environment's included.
+ */
+export function loadFileRules(
+  settings: Settings,
+  files: ConfigFiles,
+  problems: ConfigProblem[],
+): { ruleSet: RuleSet; warnings: string[] } {
+  if (settings.rulesSource.kind !== 'file') {
+    throw new Error('the rules come from S3 (RULES_S3_URI): load them with the S3 rules provider')
+  }
+  const rulesFile = settings.rulesSource.path
+  const text = readRulesText(rulesFile, files, problems)
+  const warnings = [...settings.warnings]
+  const ruleSet =
+    text === undefined
+      ? undefined
+      : compileRuleSet(
+          text,
+          formatOf(rulesFile),
+          (listFile) => files.readText(resolveBeside(rulesFile, listFile)),
+          settings,
+          problems,
+          warnings,
+        )
+  if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems)
+  return { ruleSet, warnings }
+}
 
-  if (file === undefined) throw new ConfigError(problems)
-
-  const rules = compileRules(
-    file.rules,
-    (listFile) => files.readText(isAbsolute(listFile) ? listFile : resolve(dirname(rulesFile), listFile)),
-    problems,
-  )
-  const bounceSender = vars.BOUNCE_SENDER ?? file.bounceSender
+/**
+ * Rules text → the RuleSet the handler decides with, under the environment's overrides
+ * (BOUNCE_SENDER, DRY_RUN) and checks (a store for rules that read the message). Problems and
+ * warnings are appended; `undefined` when the text itself is invalid.
+ */
+export function compileRuleSet(
+  text: string,
+  format: RulesFormat,
+  readList: ListReader,
+  settings: Pick<Settings, 'bounceSender' | 'dryRun' | 'messageStore' | 'region'>,
+  problems: ConfigProblem[],
+  warnings: string[] = [],
+): RuleSet | undefined {
+  const file = parseRulesText(text, format, problems)
+  if (file === undefined) return undefined
+  const rules = compileRules(file.rules, readList, problems)
+  const bounceSender = settings.bounceSender ?? file.bounceSender
   if (bounceSender === undefined && rules.some((rule) => rule.action.kind === 'bounce')) {
     problems.push({ path: 'bounceSender', message: 'required when a rule bounces (or set BOUNCE_SENDER)' })
   }
-  const warnings: string[] = []
   const needs = factsRulesMayNeed(rules)
-  if (messageStore === undefined && needs !== 'event') {
+  if (settings.messageStore === undefined && needs !== 'event') {
     problems.push({
       path: 'MAIL_BUCKET',
       message: `required (or MAIL_DIR): a rule tests the message ${needs === 'size' ? 'size' : 'content'}`,
     })
-  } else if (messageStore === undefined) {
+  } else if (settings.messageStore === undefined) {
     warnings.push(
       'MAIL_BUCKET is not set: a message whose headers SES truncated cannot be checked and is never bounced',
     )
   }
-  if (vars.IDEMPOTENCY_TABLE === undefined) {
-    warnings.push('IDEMPOTENCY_TABLE is not set: exactly-once bounces and per-sender limits are off')
-  }
-  if (problems.length > 0) throw new ConfigError(problems)
-
   return {
-    rulesFile,
-    ruleSet: {
-      rules,
-      safety: { ...DEFAULT_SAFETY, ...file.safety },
-      mode: vars.DRY_RUN === true ? 'dry-run' : file.mode,
-      bounce: {
-        bounceSender: bounceSender ?? '',
-        ...(file.bounceSenderArn === undefined ? {} : { bounceSenderArn: file.bounceSenderArn }),
-        // SES's own default Reporting-MTA (API reference: MessageDsn).
-        reportingMta: file.reportingMta ?? `inbound-smtp.${region}.amazonaws.com`,
-        ...(file.explanation === undefined ? {} : { explanation: file.explanation }),
-        ...(file.extensionFields === undefined
-          ? {}
-          : {
-              extensionFields: Object.entries(file.extensionFields).map(([Name, Value]) => ({ Name, Value })),
-            }),
-      },
+    rules,
+    safety: { ...DEFAULT_SAFETY, ...file.safety },
+    mode: settings.dryRun ? 'dry-run' : file.mode,
+    bounce: {
+      bounceSender: bounceSender ?? '',
+      ...(file.bounceSenderArn === undefined ? {} : { bounceSenderArn: file.bounceSenderArn }),
+      // SES's own default Reporting-MTA (API reference: MessageDsn).
+      reportingMta: file.reportingMta ?? `inbound-smtp.${settings.region}.amazonaws.com`,
+      ...(file.explanation === undefined ? {} : { explanation: file.explanation }),
+      ...(file.extensionFields === undefined
+        ? {}
+        : {
+            extensionFields: Object.entries(file.extensionFields).map(([Name, Value]) => ({ Name, Value })),
+          }),
     },
-    ...(messageStore === undefined ? {} : { messageStore }),
-    ...(vars.IDEMPOTENCY_TABLE === undefined ? {} : { idempotencyTable: vars.IDEMPOTENCY_TABLE }),
-    region,
-    warnings,
   }
+}
+
+export type RulesFormat = 'yaml' | 'json'
+
+/** JSON for a `.json` name, YAML otherwise (YAML also reads JSON). */
+export function formatOf(name: string): RulesFormat {
+  return extname(name).toLowerCase() === '.json' ? 'json' : 'yaml'
+}
+
+/** Pattern files are named relative to the rules file that names them. */
+export function resolveBeside(rulesFile: string, listFile: string): string {
+  return isAbsolute(listFile) ? listFile : resolve(dirname(rulesFile), listFile)
 }
 
 /**
@@ -152,25 +253,18 @@ function messageStoreFrom(vars: z.infer<typeof EnvSchema>, baseDirectory: string
   return undefined
 }
 
-/** Parses and validates the rules file; YAML, or JSON for a `.json` file. */
-export function readRulesFile(
-  path: string,
-  files: ConfigFiles,
-  problems: ConfigProblem[],
-): RulesFile | undefined {
-  let text: string
+function readRulesText(path: string, files: ConfigFiles, problems: ConfigProblem[]): string | undefined {
   try {
-    text = files.readText(path)
+    return files.readText(path)
   } catch (error) {
     problems.push({ path: 'RULES_FILE', message: `cannot read ${path}: ${(error as Error).message}` })
     return undefined
   }
-  return parseRulesText(text, extname(path).toLowerCase() === '.json' ? 'json' : 'yaml', problems)
 }
 
 export function parseRulesText(
   text: string,
-  format: 'yaml' | 'json',
+  format: RulesFormat,
   problems: ConfigProblem[],
 ): RulesFile | undefined {
   let document: unknown

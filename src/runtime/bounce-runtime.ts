@@ -6,12 +6,16 @@ import { dynamoClient, s3Client, sesClient } from '../adapters/aws-clients.js'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
 import { DynamoLedger } from '../adapters/dynamo-ledger.js'
 import { S3MessageSource } from '../adapters/s3-message-source.js'
+import { S3RulesSource } from '../adapters/s3-rules-source.js'
 import { SesBounceSender } from '../adapters/ses-bounce-sender.js'
 import { invalidEvent, receivedMessageFrom, type SesReceiptEvent } from '../adapters/ses-event.js'
 import { type InboundOutcome, makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
-import { type Config, loadConfig, type MessageStore } from '../config/load-config.js'
+import { loadFileRules, loadSettings, type MessageStore, type Settings } from '../config/load-config.js'
+import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
+import { fixedRules, type RulesProvider, s3Rules } from './rules-provider.js'
 
 export const SERVICE_NAME = 'ses-bouncer'
 export const METRICS_NAMESPACE = 'SesBouncer'
@@ -26,7 +30,7 @@ export type ParsedEvent = { success: true; data: SesReceiptEvent } | { success: 
 type Env = Readonly<Record<string, string | undefined>>
 
 export interface BounceRuntime {
-  readonly config: Config
+  readonly settings: Settings
   readonly logger: Logger
   readonly metrics: Metrics
   /** Takes the parser middleware's safe-parse result so a malformed event gets a clear error. */
@@ -40,29 +44,52 @@ export interface BounceRuntime {
 export function createBounceRuntime(env: Env = process.env): BounceRuntime {
   const logger = new Logger({ serviceName: SERVICE_NAME })
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
-  let config: Config
+  let settings: Settings
+  let rules: RulesProvider
   try {
-    config = loadConfig(env, { readText: (path) => readFileSync(path, 'utf8') })
+    const problems: ConfigProblem[] = []
+    settings = loadSettings(env, problems)
+    if (settings.rulesSource.kind === 'file') {
+      const loaded = loadFileRules(settings, { readText: (path) => readFileSync(path, 'utf8') }, problems)
+      for (const warning of loaded.warnings) logger.warn(warning)
+      rules = fixedRules(loaded.ruleSet)
+    } else {
+      if (problems.length > 0) throw new ConfigError(problems)
+      for (const warning of settings.warnings) logger.warn(warning)
+      const { bucket, key, refreshSeconds } = settings.rulesSource
+      const source = new S3RulesSource(s3Client(settings.region, env), bucket, key)
+      rules = s3Rules(source, refreshSeconds, settings, logger)
+    }
   } catch (error) {
     logger.error('refusing to start: invalid configuration', { error })
     throw error
   }
-  for (const warning of config.warnings) logger.warn(warning)
 
   const ledger =
-    config.idempotencyTable === undefined
+    settings.idempotencyTable === undefined
       ? undefined
-      : new DynamoLedger(dynamoClient(config.region), config.idempotencyTable)
-  const processInbound: ProcessInbound = makeProcessInbound({
-    ruleSet: config.ruleSet,
-    bounceSender: new SesBounceSender(sesClient(config.region)),
-    ledger,
-    messageSource: messageSourceFor(config.messageStore, config.region, env),
-    now: () => new Date(),
-  })
+      : new DynamoLedger(dynamoClient(settings.region), settings.idempotencyTable)
+  const bounceSender = new SesBounceSender(sesClient(settings.region))
+  const messageSource = messageSourceFor(settings.messageStore, settings.region, env)
+  let current: { ruleSet: RuleSet; processInbound: ProcessInbound } | undefined
+  const processInboundFor = (ruleSet: RuleSet): ProcessInbound => {
+    if (current?.ruleSet !== ruleSet) {
+      current = {
+        ruleSet,
+        processInbound: makeProcessInbound({
+          ruleSet,
+          bounceSender,
+          ledger,
+          messageSource,
+          now: () => new Date(),
+        }),
+      }
+    }
+    return current.processInbound
+  }
 
   return {
-    config,
+    settings,
     logger,
     metrics,
     async handleReceipt(parsed, context) {
@@ -72,6 +99,7 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
         logger.error('rejected a malformed SES event; nothing was read or sent', { problems: error.problems })
         throw error
       }
+      const processInbound = processInboundFor(await rules())
       ledger?.useLambdaContext(context)
       const message = await receivedMessageFrom(parsed.data)
       logger.appendKeys({ messageId: message.messageId })

@@ -1,0 +1,77 @@
+import type { Logger } from '@aws-lambda-powertools/logger'
+import type { S3RulesSource } from '../adapters/s3-rules-source.js'
+import { patternFilesOf } from '../config/compile-rules.js'
+import { compileRuleSet, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
+import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import type { RuleSet } from '../domain/rule-set.js'
+
+/** The rules to decide the next message with. */
+export type RulesProvider = () => Promise<RuleSet>
+
+/** Rules from a file in the package: read once, at cold start. */
+export function fixedRules(ruleSet: RuleSet): RulesProvider {
+  return async () => ruleSet
+}
+
+/**
+ * Rules from S3 (RULES_S3_URI): loaded on the first message and re-checked at most every
+ * `refreshSeconds`. The first load must succeed (an error then stops the function, as an invalid
+ * file in the package would); after that, a version that cannot be fetched or does not validate
+ * is logged and the last good rules stay in force.
+ */
+export function s3Rules(
+  source: S3RulesSource,
+  refreshSeconds: number,
+  settings: Settings,
+  logger: Logger,
+  now: () => number = Date.now,
+): RulesProvider {
+  let current: RuleSet | undefined
+  let checkedAt = Number.NEGATIVE_INFINITY
+  let loading: Promise<RuleSet> | undefined
+  const format = formatOf(source.location)
+
+  const load = async (): Promise<RuleSet> => {
+    const fetched = await source.fetch((text) => {
+      const file = parseRulesText(text, format, [])
+      return file === undefined ? [] : patternFilesOf(file.rules)
+    })
+    checkedAt = now()
+    if (!fetched.changed && current !== undefined) return current
+    const problems: ConfigProblem[] = []
+    const warnings: string[] = []
+    const ruleSet = compileRuleSet(
+      fetched.text,
+      format,
+      (name) => {
+        const list = fetched.lists.get(name)
+        if (list === undefined) throw new Error('not found')
+        return list
+      },
+      settings,
+      problems,
+      warnings,
+    )
+    if (ruleSet === undefined || problems.length > 0)
+      throw new ConfigError(problems, `rules at ${source.location}`)
+    for (const warning of warnings) logger.warn(warning)
+    logger.info('rules loaded', { rules: source.location, count: ruleSet.rules.length })
+    current = ruleSet
+    return ruleSet
+  }
+
+  return async () => {
+    if (current !== undefined && now() - checkedAt < refreshSeconds * 1000) return current
+    loading ??= load().finally(() => {
+      loading = undefined
+    })
+    try {
+      return await loading
+    } catch (error) {
+      if (current === undefined) throw error
+      checkedAt = now()
+      logger.error('new rules not used; keeping the last good rules', { rules: source.location, error })
+      return current
+    }
+  }
+}
