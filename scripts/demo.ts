@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { formatTable } from '../src/cli/table.js'
 import { useOfflineEnvironment } from './local-env.js'
 
 const root = join(import.meta.dirname, '..')
@@ -76,7 +77,9 @@ for (const { name, event } of receiptEvents) {
 console.log(
   `ses-bouncer demo: ${receiptEvents.length} sample events through the real handler (dry run, no AWS)\n`,
 )
-printTable(['case', 'recipient', 'decision', 'rule', 'status', 'guard', 'read', 'disposition'], rows)
+console.log(
+  formatTable(['case', 'recipient', 'decision', 'rule', 'status', 'guard', 'read', 'disposition'], rows),
+)
 console.log(
   `\n${wouldSend} SendBounce request(s) would be sent (one per message, every bounced recipient in it).` +
     '\ndecision: after the safety guard; guard: why a bounce became a silent drop; read: what the decision needed' +
@@ -108,18 +111,4 @@ async function captureOutput(run: () => Promise<unknown>): Promise<string[]> {
 
 function outcomeLine(lines: string[]): OutcomeLine | undefined {
   return lines.map((text) => JSON.parse(text) as OutcomeLine).find((entry) => Array.isArray(entry.recipients))
-}
-
-function printTable(header: string[], body: string[][]): void {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...body.map((row) => row[column]?.length ?? 0)),
-  )
-  const format = (row: string[]) =>
-    row
-      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-      .join('  ')
-      .trimEnd()
-  console.log(format(header))
-  console.log(format(widths.map((width) => '-'.repeat(width))))
-  for (const row of body) console.log(format(row))
 }

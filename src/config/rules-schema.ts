@@ -35,9 +35,12 @@ const addressCondition = z
     message: 'expected exactly one of in, notIn, inFile, notInFile',
     ...evenWithNestedProblems,
   })
-  .describe(
-    'Patterns: user@domain, *@domain, *@*.domain; case-insensitive; user+tag@domain matches user@domain.',
-  )
+  .meta({
+    description:
+      'Patterns: user@domain, *@domain, *@*.domain; case-insensitive; user+tag@domain matches user@domain.',
+    minProperties: 1,
+    maxProperties: 1,
+  })
 
 const verdictStatus = z.enum(VERDICT_STATUSES)
 const verdictCondition = z
@@ -50,6 +53,7 @@ const verdictCondition = z
   })
   .partial()
   .refine((value) => Object.keys(value).length > 0, 'expected at least one of spam, virus, spf, dkim, dmarc')
+  .meta({ description: 'SES verdicts: every one listed must have one of its statuses.', minProperties: 1 })
 
 const dmarcPolicy = z.enum(DMARC_POLICIES)
 
@@ -64,6 +68,10 @@ const attachmentCondition = z
   .strictObject({ filename: globList, contentType: globList })
   .partial()
   .refine((value) => Object.keys(value).length > 0, 'expected filename or contentType (or both)')
+  .meta({
+    description: 'Any attachment matching every glob list given (case-insensitive).',
+    minProperties: 1,
+  })
 
 const headerCondition = z
   .strictObject({
@@ -83,6 +91,10 @@ const headerCondition = z
   .refine((value) => ['exists', 'equals', 'contains', 'matches'].filter((key) => key in value).length === 1, {
     message: 'expected exactly one of exists, equals, contains, matches',
     ...evenWithNestedProblems,
+  })
+  .meta({
+    description: 'Any occurrence of the header; matches runs on at most the first 8 KB of a value.',
+    oneOf: ['exists', 'equals', 'contains', 'matches'].map((test) => ({ required: [test] })),
   })
 
 const when = z
@@ -119,6 +131,10 @@ const rule = z
   .refine((value) => ['bounce', 'drop', 'accept'].filter((key) => key in value).length === 1, {
     message: 'expected exactly one of bounce, drop: true, accept: true',
     ...evenWithNestedProblems,
+  })
+  .meta({
+    description: 'The first rule whose conditions all hold decides a recipient.',
+    oneOf: ['bounce', 'drop', 'accept'].map((action) => ({ required: [action] })),
   })
 
 const safety = z
@@ -214,5 +230,13 @@ function regexProblem(text: string): string | undefined {
     return undefined
   } catch (error) {
     return `not a valid regular expression: ${(error as Error).message}`
+  }
+}
+
+/** The rules file's JSON Schema (draft 2020-12), for editors: `bounce-rules.schema.json`. */
+export function rulesJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(RulesFileSchema, { io: 'input', unrepresentable: 'any' }),
+    title: 'ses-bouncer rules file (bounce-rules.yml)',
   }
 }

@@ -1,0 +1,53 @@
+import { type InboundOutcome, makeProcessInbound } from '../app/process-inbound.js'
+import { diagnosticFor } from '../domain/bounce-spec.js'
+import type { RecipientDecision } from '../domain/decision.js'
+import type { MessageContent, ReceivedMessage } from '../domain/message.js'
+import type { RuleSet } from '../domain/rule-set.js'
+import type { MessageSource } from '../ports/index.js'
+
+/**
+ * Decides a message with the handler's own use case, in dry run: the same rules, guards and
+ * request building, with the already-parsed message standing in for the store. Nothing is sent.
+ */
+export async function evaluateMessage(
+  ruleSet: RuleSet,
+  message: ReceivedMessage,
+  content: MessageContent,
+): Promise<InboundOutcome> {
+  const parsed: MessageSource = {
+    size: async () => content.sizeBytes,
+    read: async () => content,
+  }
+  const processInbound = makeProcessInbound({
+    ruleSet: { ...ruleSet, mode: 'dry-run' },
+    messageSource: parsed,
+    bounceSender: {
+      send: () => Promise.reject(new Error('ses-bouncer never sends from the command line')),
+    },
+    now: () => new Date(),
+  })
+  return processInbound(message, new AbortController().signal)
+}
+
+export interface RecipientReport {
+  readonly recipient: string
+  readonly decision: RecipientDecision['action']
+  readonly rule: string | null
+  readonly status: string | null
+  readonly diagnostic: string | null
+  readonly guard: string | null
+}
+
+export function reportRecipients(outcome: InboundOutcome): RecipientReport[] {
+  return outcome.decisions.map((decision) => {
+    const bounce = decision.action === 'accept' ? undefined : decision.bounce
+    return {
+      recipient: decision.recipient,
+      decision: decision.action,
+      rule: decision.rule ?? null,
+      status: bounce?.status ?? null,
+      diagnostic: bounce === undefined ? null : diagnosticFor(bounce, decision.recipient),
+      guard: decision.action === 'drop' ? (decision.guard ?? null) : null,
+    }
+  })
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
+import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import type { RuleSet } from '../domain/rule-set.js'
+
+export interface LoadedRules {
+  readonly path: string
+  readonly ruleSet: RuleSet
+  readonly warnings: readonly string[]
+  readonly patternFiles: readonly string[]
+}
+
+/**
+ * A rules file compiled exactly as the function compiles it at cold start (BOUNCE_SENDER and
+ * AWS_REGION from the environment apply here too). The message store is the command's own input,
+ * so rules that read the message need no MAIL_BUCKET. Throws ConfigError listing every problem.
+ */
+export function loadRules(path: string, env: Readonly<Record<string, string | undefined>>): LoadedRules {
+  const file = resolve(path)
+  const problems: ConfigProblem[] = []
+  const warnings: string[] = []
+  const patternFiles: string[] = []
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(error as Error).message}` }], file)
+  }
+  const ruleSet = compileRuleSet(
+    text,
+    formatOf(file),
+    (listFile) => {
+      const listPath = resolveBeside(file, listFile)
+      patternFiles.push(listPath)
+      return readFileSync(listPath, 'utf8')
+    },
+    {
+      dryRun: false,
+      region: env.AWS_REGION ?? 'us-east-1',
+      messageStore: { kind: 'directory', directory: dirname(file) },
+      ...(env.BOUNCE_SENDER ? { bounceSender: env.BOUNCE_SENDER } : {}),
+    },
+    problems,
+    warnings,
+  )
+  if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, file)
+  return { path: file, ruleSet, warnings, patternFiles: [...new Set(patternFiles)] }
+}

@@ -1,0 +1,4 @@
+import { BouncerError } from '../domain/errors.js'
+
+/** A mistake on the command line: printed with the usage, exit code 2. */
+export class UsageError extends BouncerError {}
