@@ -170,7 +170,7 @@ export function crossedThresholds(summary: SendingSummary, thresholds: Threshold
   return crossed
 }
 
-/** value ≥ limit, with room for binary fractions: 1 complaint in 1,000 is 0.1% exactly. */
+/** value ≥ limit, with room for binary fractions: 9 bounces in 1,000 compute as 0.8999999999999999%. */
 function reaches(value: number, limit: number): boolean {
   return value >= limit - Math.abs(limit) * 1e-9
 }

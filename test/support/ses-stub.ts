@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const XMLNS = 'http://ses.amazonaws.com/doc/2010-12-01/'
-const ACTIONS = ['SendBounce', 'GetSendQuota', 'GetSendStatistics', 'SendEmail', 'SendRawEmail'] as const
+const ACTIONS = [
+  'SendBounce',
+  'GetSendQuota',
+  'GetSendStatistics',
+  'SendEmail',
+  'SendRawEmail',
+  'DescribeActiveReceiptRuleSet',
+  'SetActiveReceiptRuleSet',
+] as const
 const BOUNCE_TYPES = [
   'DoesNotExist',
   'MessageTooLarge',
@@ -51,6 +59,8 @@ export interface SesStub {
   failNext(action: string, fault: SesFault, times?: number): void
   setQuota(quota: Partial<SendQuota>): void
   setStatistics(points: SendDataPoint[]): void
+  /** The Region's active receipt rule set (undefined: none), as Describe/SetActiveReceiptRuleSet see it. */
+  activeRuleSet: string | undefined
   reset(): void
   close(): Promise<void>
 }
@@ -73,6 +83,7 @@ export async function startSesStub({ listenPort = 0 }: { listenPort?: number } =
   const faults = new Map<string, SesFault[]>()
   let quota = { ...DEFAULT_QUOTA }
   let statistics: SendDataPoint[] = []
+  let activeRuleSet: string | undefined
 
   const results: Record<(typeof ACTIONS)[number], (p: Record<string, string>) => string> = {
     SendBounce: (p) => {
@@ -93,6 +104,17 @@ export async function startSesStub({ listenPort = 0 }: { listenPort?: number } =
             `<Complaints>${d.Complaints}</Complaints><Rejects>${d.Rejects}</Rejects></member>`,
         )
         .join('')}</SendDataPoints>`,
+    // Minimal: the active set's metadata without its rules; no Metadata when none is active.
+    DescribeActiveReceiptRuleSet: () =>
+      activeRuleSet === undefined
+        ? ''
+        : `<Metadata><Name>${escapeXml(activeRuleSet)}</Name>` +
+          `<CreatedTimestamp>2026-01-01T00:00:00.000Z</CreatedTimestamp></Metadata><Rules/>`,
+    // Without RuleSetName every set is deactivated (API reference: SetActiveReceiptRuleSet).
+    SetActiveReceiptRuleSet: (p) => {
+      activeRuleSet = p.RuleSetName === undefined || p.RuleSetName === '' ? undefined : p.RuleSetName
+      return ''
+    },
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -154,11 +176,18 @@ export async function startSesStub({ listenPort = 0 }: { listenPort?: number } =
     setStatistics(points) {
       statistics = [...points]
     },
+    get activeRuleSet() {
+      return activeRuleSet
+    },
+    set activeRuleSet(name) {
+      activeRuleSet = name
+    },
     reset() {
       requests.length = 0
       faults.clear()
       quota = { ...DEFAULT_QUOTA }
       statistics = []
+      activeRuleSet = undefined
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

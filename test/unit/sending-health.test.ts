@@ -162,9 +162,11 @@ describe('thresholds', () => {
     expect(crossedThresholds(withRates(10_000, 499, 9, 39_999), DEFAULT_THRESHOLDS)).toEqual([])
   })
 
-  it('survives binary fractions: 3 complaints in 3,000 is 0.1%', () => {
-    const crossed = crossedThresholds(withRates(3_000, 0, 3), DEFAULT_THRESHOLDS)
-    expect(crossed.map((entry) => entry.threshold)).toEqual(['complaint-rate'])
+  it('survives binary fractions: 9 bounces in 1,000 reach a 0.9% threshold', () => {
+    const summary = withRates(1_000, 9, 0)
+    expect(summary.last14Days.bounceRatePercent).toBeLessThan(0.9) // 0.8999999999999999
+    const crossed = crossedThresholds(summary, { ...DEFAULT_THRESHOLDS, bounceRatePercent: 0.9 })
+    expect(crossed.map((entry) => entry.threshold)).toEqual(['bounce-rate'])
   })
 
   it('judges rates over 14 days, so a quiet day’s single bounce does not alert', () => {
