@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatTable } from '../src/cli/table.js'
 import { useOfflineEnvironment } from './local-env.js'
+import { sendingHealthSummary } from './sending-health-demo.js'
 
 const root = join(import.meta.dirname, '..')
 const eventsDir = join(root, 'events')
@@ -85,6 +86,8 @@ console.log(
     '\ndecision: after the safety guard; guard: why a bounce became a silent drop; read: what the decision needed' +
     '\n(event = the SES event alone, size = object size, content = the parsed message).',
 )
+
+console.log(`\n${await sendingHealthSummary()}`)
 
 /** Runs `run` with what it writes held back, and returns the JSON log lines it wrote. */
 async function captureOutput(run: () => Promise<unknown>): Promise<string[]> {

@@ -16,9 +16,7 @@ import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import { fixedRules, type RulesProvider, s3Rules } from './rules-provider.js'
-
-export const SERVICE_NAME = 'ses-bouncer'
-export const METRICS_NAMESPACE = 'SesBouncer'
+import { METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
 /** Time kept back from the invocation's deadline to log the outcome and return. */
 const DEADLINE_MARGIN_MS = 1_500
