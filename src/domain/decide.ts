@@ -1,3 +1,4 @@
+import { parseMailbox } from './address.js'
 import { guardAsDrop, isBounce, type RecipientDecision } from './decision.js'
 import type { MessageFacts } from './message.js'
 import { evaluateRule, type FactLevel, moreFacts, type Rule } from './rules.js'
@@ -39,7 +40,9 @@ function decideRecipient(
   recipient: string,
   facts: MessageFacts,
 ): RecipientDecision | { needs: MissingFacts } {
+  const bounceable = canBounce(recipient)
   for (const rule of rules) {
+    if (rule.action.kind === 'bounce' && !bounceable) continue
     const truth = evaluateRule(rule, recipient, facts)
     if (truth === false) continue
     if (truth !== true) return truth
@@ -49,6 +52,16 @@ function decideRecipient(
     return { recipient, action: action.kind, rule: rule.name }
   }
   return { recipient, action: 'accept' }
+}
+
+/**
+ * Bounce rules pass over postmaster, which every mail domain MUST accept (RFC 5321 §4.5.1, bare
+ * `<Postmaster>` included), and over an address SES gave without a domain: SendBounce would
+ * reject it and, with it, the other recipients' bounces in the same request.
+ */
+function canBounce(recipient: string): boolean {
+  const mailbox = parseMailbox(recipient)
+  return mailbox !== undefined && mailbox.local !== 'postmaster'
 }
 
 function uniqueRecipients(recipients: readonly string[]): string[] {

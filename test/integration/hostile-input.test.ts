@@ -234,9 +234,9 @@ describe('odd addresses in receipt.recipients and mail.source (sample rules)', (
   /**
    * Decided one by one, the first matching rule of the sample: alice in any spelling SES could
    * give (angle brackets, upper case) is a mailbox of mailboxes.txt and accepted; every other one
-   * is unknown and bounced — including `postmaster` without a domain (no pattern can match an
-   * address without `@`, so notInFile holds) and the IDN domain in either form (mailboxes.txt
-   * names neither; U-label and A-label are not unified).
+   * is unknown and bounced — except `postmaster`, which bounce rules pass over (RFC 5321 §4.5.1:
+   * every domain must accept it, bare `<Postmaster>` included) — and the IDN domain in either
+   * form is unknown (mailboxes.txt names neither; U-label and A-label are not unified).
    */
   const ODD_RECIPIENTS: Record<string, string> = {
     'alice@example.com': 'accept',
@@ -246,7 +246,8 @@ describe('odd addresses in receipt.recipients and mail.source (sample rules)', (
     '"john doe"@example.com': 'bounce:unknown-recipient',
     'jörg@bücher.example': 'bounce:unknown-recipient',
     'user@xn--bcher-kva.example': 'bounce:unknown-recipient',
-    postmaster: 'bounce:unknown-recipient',
+    postmaster: 'accept',
+    'Postmaster@Example.com': 'accept',
     '"alice@example.com"@evil.example': 'bounce:unknown-recipient',
     'alice@example.com@evil.example': 'bounce:unknown-recipient',
   }

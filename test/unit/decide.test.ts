@@ -614,3 +614,29 @@ describe('decide: guard applies to every bounce of the message', () => {
     ])
   })
 })
+
+describe('postmaster and addresses without a domain', () => {
+  const set = () =>
+    rules(`
+  - name: blocked
+    when: { sender: { in: ["*@spam.example"] } }
+    drop: true
+  - name: unknown-recipient
+    when: { recipient: { notIn: [alice@example.com] } }
+    bounce: { type: DoesNotExist }`)
+
+  it.each(['postmaster', 'Postmaster@example.com', 'postmaster@other.example', 'no-domain'])(
+    'never bounces %s (RFC 5321 §4.5.1; SendBounce needs a domain): bounce rules pass it over',
+    (recipient) => {
+      expect(verdicts(set(), facts(to(recipient)))).toEqual([`${recipient}:accept`])
+    },
+  )
+
+  it('still applies drop rules to postmaster', () => {
+    const message = receivedMessage({
+      recipients: ['postmaster@example.com'],
+      envelopeSender: 'x@spam.example',
+    })
+    expect(verdicts(set(), facts(message))).toEqual(['postmaster@example.com:drop:blocked'])
+  })
+})
