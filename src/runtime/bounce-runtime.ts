@@ -16,16 +16,12 @@ import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import { fixedRules, type RulesProvider, s3Rules } from './rules-provider.js'
-import { METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
+import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
-/** Time kept back from the invocation's deadline to log the outcome and return. */
-const DEADLINE_MARGIN_MS = 1_500
 /** SES gives a RequestResponse invocation 30 s in all, whatever the function's own timeout. */
 const REQUEST_RESPONSE_BUDGET_MS = 30_000
 
 export type ParsedEvent = { success: true; data: SesReceiptEvent } | { success: false; error: Error }
-
-type Env = Readonly<Record<string, string | undefined>>
 
 export interface BounceRuntime {
   readonly settings: Settings

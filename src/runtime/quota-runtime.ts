@@ -22,16 +22,9 @@ import {
   type SendingHealthResult,
   sendingHealthResult,
 } from './report-sending-health.js'
-import { METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
-
-// The bounce function's names, so both functions' logs and metrics land side by side.
-
-/** Time kept back from the invocation's deadline to log the outcome and return. */
-const DEADLINE_MARGIN_MS = 1_500
+import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
 export type ParsedScheduledEvent = { success: true; data: unknown } | { success: false; error: Error }
-
-type Env = Readonly<Record<string, string | undefined>>
 
 export interface QuotaRuntime {
   readonly config: QuotaConfig
