@@ -1,0 +1,146 @@
+import { createRequire } from 'node:module'
+import { describe, expect, it } from 'vitest'
+
+type Params = Record<string, string>
+const plugin = createRequire(import.meta.url)('../../serverless/deploy-params.cjs') as {
+  checkDeployParams(params: Params): string[]
+  reservedDomains(params: Params): string[]
+}
+
+/** The defaults of serverless.yml for a stage "prod" in us-east-1, plus the two required values. */
+const valid: Params = {
+  service: 'ses-bouncer',
+  stage: 'prod',
+  region: 'us-east-1',
+  recipients: 'acme.io,.support.acme.io,billing@acme.io',
+  bounceSender: 'mailer-daemon@acme.io',
+  ruleSet: 'ses-bouncer-prod',
+  ruleName: 'ses-bouncer-prod-bounce',
+  createRuleSet: 'true',
+  activateRuleSet: 'true',
+  replaceActiveRuleSet: 'false',
+  mailPrefix: 'inbound/',
+  retentionDays: '14',
+  tlsPolicy: 'Optional',
+  invocationType: 'RequestResponse',
+  dryRun: 'false',
+  alarmEmail: '',
+  quotaAlarmPercent: '80',
+  alertEmailTo: '',
+  alertEmailFrom: '',
+  digestEmailTo: '',
+  sesConfigurationSet: '',
+  alertEmailTags: '',
+  quotaSchedule: 'rate(1 hour)',
+  quotaAlertPercent: '',
+  bounceRateAlertPercent: '',
+  complaintRateAlertPercent: '',
+  rulesBucket: '',
+  rulesPrefix: '',
+  rulesRefreshSeconds: '60',
+}
+
+describe('serverless/deploy-params.cjs', () => {
+  it('accepts the defaults with recipients and a bounce sender', () => {
+    expect(plugin.checkDeployParams(valid)).toEqual([])
+    expect(plugin.reservedDomains(valid)).toEqual([])
+  })
+
+  it('lists every problem at once', () => {
+    const problems = plugin.checkDeployParams({
+      ...valid,
+      recipients: 'acme.io, other.io',
+      bounceSender: 'mailer-daemon',
+      ruleSet: 'has space',
+      createRuleSet: 'yes',
+      mailPrefix: '/inbound',
+      retentionDays: '0',
+      tlsPolicy: 'require',
+      invocationType: 'Async',
+      alarmEmail: 'ops',
+      quotaAlarmPercent: '120',
+      alertEmailTo: 'ops@acme.io',
+      sesConfigurationSet: 'ops mail',
+      alertEmailTags: 'app=ses-bouncer,kind',
+      quotaSchedule: 'every hour',
+      complaintRateAlertPercent: 'lots',
+    })
+    expect(problems).toEqual([
+      "recipients: 'acme.io, other.io': separate entries with a comma only, no spaces or empty entries",
+      "bounceSender: expected an address like mailer-daemon@example.com, got 'mailer-daemon'",
+      "ruleSet: 'has space' is not a rule set name (letters, digits, . _ -; at most 64)",
+      "createRuleSet: expected one of true, false, got 'yes'",
+      "tlsPolicy: expected one of Optional, Require, got 'require'",
+      "invocationType: expected one of RequestResponse, Event, got 'Async'",
+      "mailPrefix: expected a key prefix ending in '/', like inbound/, got '/inbound'",
+      "retentionDays: expected a whole number of days, got '0'",
+      "alarmEmail: expected an address like ops@example.com, got 'ops'",
+      "quotaAlarmPercent: expected a percentage above 0 and at most 100, got '120'",
+      'alertEmailFrom: required when alertEmailTo or digestEmailTo is set',
+      "sesConfigurationSet: 'ops mail' is not a configuration set name",
+      "alertEmailTags: 'kind' is not name=value with only letters, digits, _ and -",
+      "quotaSchedule: expected rate(1 hour) or a cron(...) expression, got 'every hour'",
+      "complaintRateAlertPercent: expected a percentage above 0 and at most 100, got 'lots'",
+    ])
+  })
+
+  it('requires recipients and the bounce sender', () => {
+    expect(plugin.checkDeployParams({ ...valid, recipients: '', bounceSender: '' })).toEqual([
+      'recipients: required: the domains or addresses the receipt rule covers (--param recipients=example.com)',
+      'bounceSender: required: the From of bounces, a verified SES identity (--param bounceSender=mailer-daemon@example.com)',
+    ])
+  })
+
+  it('holds a receipt rule to SES’s 100 recipients', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `user${i}@acme.io`).join(',')
+    expect(plugin.checkDeployParams({ ...valid, recipients: many })).toEqual([
+      'recipients: at most 100 entries per receipt rule',
+    ])
+  })
+
+  it('refuses a stage that would make an invalid bucket name', () => {
+    expect(plugin.checkDeployParams({ ...valid, stage: 'Prod' })).toEqual([
+      'stage: the mail bucket name ses-bouncer-Prod-mail-123456789012-us-east-1 would be invalid: use a shorter, lower-case stage',
+    ])
+    expect(
+      plugin.checkDeployParams({ ...valid, stage: 'a-very-long-stage-name-x', region: 'ap-southeast-2' }),
+    ).toHaveLength(1)
+  })
+
+  it('refuses reserved example domains before a deploy', () => {
+    expect(
+      plugin.reservedDomains({
+        ...valid,
+        recipients: 'example.com,acme.io,.mail.example.org',
+        bounceSender: 'mailer-daemon@example.com',
+        alertEmailTo: 'ops@acme.test',
+      }),
+    ).toEqual([
+      'recipients: example.com is a reserved example domain (RFC 2606); name your own',
+      'recipients: .mail.example.org is a reserved example domain (RFC 2606); name your own',
+      'bounceSender: mailer-daemon@example.com is a reserved example domain (RFC 2606); name your own',
+      'alertEmailTo: ops@acme.test is a reserved example domain (RFC 2606); name your own',
+    ])
+  })
+
+  it('checks the rules-from-S3 parameters', () => {
+    expect(
+      plugin.checkDeployParams({ ...valid, rulesBucket: 'acme-config', rulesPrefix: 'ses-bouncer/' }),
+    ).toEqual([])
+    expect(
+      plugin.checkDeployParams({
+        ...valid,
+        rulesBucket: 'Bad_Bucket',
+        rulesPrefix: 'no-slash',
+        rulesRefreshSeconds: '0',
+      }),
+    ).toEqual([
+      "rulesBucket: 'Bad_Bucket' is not an S3 bucket name",
+      "rulesPrefix: expected a key prefix ending in '/', like ses-bouncer/, got 'no-slash'",
+      "rulesRefreshSeconds: expected whole seconds from 1 to 86400, got '0'",
+    ])
+    expect(plugin.checkDeployParams({ ...valid, rulesPrefix: 'ses-bouncer/' })).toEqual([
+      'rulesPrefix: needs rulesBucket',
+    ])
+  })
+})
