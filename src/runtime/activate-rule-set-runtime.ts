@@ -15,7 +15,7 @@ import {
   makeActivateRuleSet,
 } from '../app/activate-rule-set.js'
 import type { ActiveRuleSet } from '../ports/receipt-rule-sets.js'
-import { SERVICE_NAME } from './service.js'
+import { type Env, SERVICE_NAME } from './service.js'
 
 /** Time kept back from the invocation's deadline to answer CloudFormation, retries included. */
 const RESPONSE_RESERVE_MS = 20_000
