@@ -696,7 +696,8 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
 
   it('reads the rules from the package, or from S3 when rulesBucket is given, with read on that folder only', () => {
     const environment = (template: Template) =>
-      (template.Resources.BounceLambdaFunction?.Properties.Environment as JsonObject).Variables as JsonObject
+      (resource(template, 'BounceLambdaFunction', 'AWS::Lambda::Function').Environment as JsonObject)
+        .Variables as JsonObject
     expect(environment(dev)).toMatchObject({
       RULES_FILE: 'bounce-rules.yml',
       RULES_S3_URI: '',
