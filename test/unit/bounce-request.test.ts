@@ -261,3 +261,41 @@ describe('length limits', () => {
     expect(diagnostic).toBe(`smtp; 550 5.7.1 ${'ü'.repeat((DIAGNOSTIC_LIMIT - 16) / 2)}`)
   })
 })
+
+describe('DSN extension fields', () => {
+  const decisions = [bounce('Ghost@Example.com', { type: 'DoesNotExist' })]
+  const request = (extensionFields: BounceSettings['extensionFields']) =>
+    buildBounceRequest(MESSAGE, decisions, { ...SETTINGS, extensionFields })
+
+  it('are sent in MessageDsn.ExtensionFields, and left out when there are none', () => {
+    expect(request([{ Name: 'X-Support-Contact', Value: 'postmaster@example.com' }])?.MessageDsn).toEqual({
+      ReportingMta: 'dns; mx.example.com',
+      ArrivalDate: RECEIVED_AT,
+      ExtensionFields: [{ Name: 'X-Support-Contact', Value: 'postmaster@example.com' }],
+    })
+    expect(request([])?.MessageDsn).not.toHaveProperty('ExtensionFields')
+    expect(request(undefined)?.MessageDsn).not.toHaveProperty('ExtensionFields')
+  })
+
+  it('keep only names SendBounce accepts: 1-50 letters, digits and dashes', () => {
+    const fields = request([
+      { Name: 'X-Ok-1', Value: 'a' },
+      { Name: 'X Bad', Value: 'b' },
+      { Name: 'X-Inject:\r\nBcc', Value: 'c' },
+      { Name: '', Value: 'd' },
+      { Name: 'X'.repeat(51), Value: 'e' },
+      { Name: 'X'.repeat(50), Value: 'f' },
+    ])?.MessageDsn.ExtensionFields
+    expect(fields?.map((field) => field.Name)).toEqual(['X-Ok-1', 'X'.repeat(50)])
+  })
+
+  it('carry no CR, LF or other control character, and at most 2,048 characters', () => {
+    const [field] =
+      request([
+        { Name: 'X-Note', Value: `line one\r\nBcc: victim@example.org\u0000\u2028${'é'.repeat(3000)}` },
+      ])?.MessageDsn.ExtensionFields ?? []
+    expect(field?.Value).not.toMatch(CONTROL)
+    expect(field?.Value.startsWith('line one Bcc: victim@example.org ')).toBe(true)
+    expect(Buffer.byteLength(field?.Value ?? '')).toBeLessThanOrEqual(2048)
+  })
+})
