@@ -1,7 +1,8 @@
-import { type Readable, Transform } from 'node:stream'
+import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import type { AttachmentInfo, HeaderField, MessageContent } from '../domain/message.js'
+import type { HeaderField, MessageContent } from '../domain/message.js'
 import { MessageUnavailableError } from '../ports/index.js'
+import { type MimeLibrary, MimeScanner } from './mime-scanner.js'
 import { addressesOf, decodeHeaderValue } from './mime-text.js'
 
 /**
@@ -13,96 +14,57 @@ const MAX_HEAD_BYTES = 4 * 1024 * 1024
 const MAX_PARTS = 20_000
 
 /**
- * Streams a raw message through mailparser and keeps only the facts rules use: total size, the
- * top-level headers, and each attachment's name, type and size. Attachment bodies are counted
- * as they pass and dropped, never held; the message is never decoded as one string.
+ * Streams a raw message through the MIME structure scanner and keeps only the facts rules use:
+ * total size, the top-level headers, and each attachment's name, type and size. Bodies are
+ * counted as they pass and dropped, never held, never decoded: the cost is one pass over the
+ * bytes, and memory stays at a stream chunk plus one part's header block (at most 4 MiB).
+ * Attachments and filenames are those mailparser reports (see mime-scanner.ts).
  */
 export async function parseMessage(input: Readable, signal: AbortSignal): Promise<MessageContent> {
-  // mailparser is loaded on the first message that needs it, not at cold start.
-  const { MailParser } = await import('mailparser')
-  const parser = new MailParser({
-    checksumAlgo: false,
-    skipHtmlToText: true,
-    skipTextToHtml: true,
-    skipTextLinks: true,
-    skipImageLinks: true,
-    maxHeadSize: MAX_HEAD_BYTES,
-    maxChildNodes: MAX_PARTS,
-  })
-  let sizeBytes = 0
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      sizeBytes += chunk.length
-      done(null, chunk)
-    },
-  })
-  let headerLines: { key: string; line: string }[] = []
-  parser.once('headerLines', (lines: { key: string; line: string }[]) => {
-    headerLines = lines
-  })
-  const attachments: AttachmentInfo[] = []
-  const drained: Promise<void>[] = []
-  parser.on('data', (part: MailParserPart) => {
-    if (part.type !== 'attachment') return
-    // A throw here would escape mailparser's setImmediate as an uncaught exception and kill the
-    // invocation; failing the parse instead makes the message unreadable, which fails open.
-    try {
-      drained.push(drainAttachment(part, attachments))
-    } catch (error) {
-      parser.destroy(error instanceof Error ? error : new Error(String(error)))
-    }
-  })
-
+  let scanner: MimeScanner
   try {
-    await pipeline(input, counter, parser, { signal })
-    await Promise.all(drained)
+    // The MIME header code (mailsplit, libmime) is loaded on the first message that needs it,
+    // not at cold start.
+    scanner = new MimeScanner(await mimeLibrary(), { maxHeadBytes: MAX_HEAD_BYTES, maxParts: MAX_PARTS })
+    await pipeline(
+      input,
+      async (source: AsyncIterable<Buffer | string>) => {
+        for await (const chunk of source)
+          scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+        scanner.end()
+      },
+      { signal },
+    )
   } catch (error) {
     throw new MessageUnavailableError(`the stored message could not be parsed: ${describe(error)}`, {
       cause: error,
     })
   }
-  const headers = await headerFieldsOf(headerLines)
+  const headers = await headerFieldsOf(scanner.headerLines)
   return {
-    sizeBytes,
+    sizeBytes: scanner.sizeBytes,
     headers,
     fromAddresses: headers
       .filter((header) => header.name === 'from')
       .flatMap((header) => addressesOf(header.value)),
-    attachments,
+    attachments: scanner.attachments,
   }
 }
 
-interface MailParserPart {
-  type: 'attachment' | 'text'
-  filename?: string
-  /** `false` for a part whose Content-Type header is present but has no type (`Content-Type: ;`). */
-  contentType?: string | false
-  content?: Readable
-  release?: (() => void) | null
-}
+let library: Promise<MimeLibrary> | undefined
 
-function drainAttachment(part: MailParserPart, attachments: AttachmentInfo[]): Promise<void> {
-  const info: { filename?: string; contentType: string; sizeBytes: number } = {
-    // mailparser gives `false` for `Content-Type: ;` on a part it still reports as an attachment:
-    // a type unknown, as mailparser itself calls an attachment it cannot type.
-    contentType: part.contentType ? part.contentType.toLowerCase() : 'application/octet-stream',
-    sizeBytes: 0,
-    ...(part.filename ? { filename: part.filename } : {}),
-  }
-  attachments.push(info)
-  return new Promise((resolve) => {
-    const content = part.content
-    const finish = (): void => {
-      part.release?.()
-      resolve()
-    }
-    if (content === undefined) return finish()
-    content.on('data', (chunk: Buffer) => {
-      info.sizeBytes += chunk.length
-    })
-    content.once('end', finish)
-    content.once('error', finish)
-  })
+function mimeLibrary(): Promise<MimeLibrary> {
+  library ??= Promise.all([import('@zone-eu/mailsplit'), import('libmime')]).then(
+    ([{ default: mailsplit }, { default: libmime }]) => ({
+      MimeNode: mailsplit.MimeNode,
+      detectMimeType: (filename: string) => libmime.detectMimeType(filename),
+    }),
+    (error: unknown) => {
+      library = undefined
+      throw error
+    },
+  )
+  return library
 }
 
 /** `Name: value` raw lines (folded, possibly 8-bit) → unfolded, decoded fields. */

@@ -1,0 +1,82 @@
+// The bounce handler as serverless-esbuild packages it (serverless.yml custom.esbuild: bundle,
+// minify, keepNames, sourcemap without sources, node22, CommonJS `.cjs`), and the same bundle
+// with every module imported eagerly; each `require()`d in fresh processes.
+
+import { execFileSync } from 'node:child_process'
+import { statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { type BuildOptions, build } from 'esbuild'
+
+export interface BundleMeasurement {
+  readonly lazyBytes: number
+  readonly eagerBytes: number
+  /** Milliseconds of each `require()`, one fresh process each. */
+  readonly lazyMs: readonly number[]
+  readonly eagerMs: readonly number[]
+}
+
+const ROOT = join(import.meta.dirname, '..', '..')
+
+/**
+ * Builds both bundles into `directory` and times `require()` of each in `processes` fresh Node
+ * processes, alternating between the two so that load on the machine hits both alike.
+ */
+export async function measureBundles(
+  directory: string,
+  env: NodeJS.ProcessEnv,
+  processes = 10,
+): Promise<BundleMeasurement> {
+  // The eager variant: the MIME parsers loaded up front, as a static import of the parser would.
+  const eagerEntry = join(directory, 'bounce-eager.ts')
+  const handler = relative(directory, join(ROOT, 'handlers', 'bounce.js')).replaceAll('\\', '/')
+  writeFileSync(
+    eagerEntry,
+    [
+      "import 'mailparser'",
+      "import 'libmime'",
+      "import '@zone-eu/mailsplit'",
+      `export { handler } from '${handler.startsWith('.') ? handler : `./${handler}`}'`,
+      '',
+    ].join('\n'),
+  )
+  const options: BuildOptions = {
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    sourcesContent: false,
+    target: 'node22',
+    platform: 'node',
+    format: 'cjs',
+    outdir: directory,
+    outExtension: { '.js': '.cjs' },
+    absWorkingDir: ROOT,
+    // the eager entry lives in the temp directory; its bare imports resolve from the package
+    nodePaths: [join(ROOT, 'node_modules')],
+    logLevel: 'error',
+  }
+  await build({ ...options, entryPoints: { 'bounce-lazy': join(ROOT, 'handlers', 'bounce.ts') } })
+  await build({ ...options, entryPoints: { 'bounce-eager': eagerEntry } })
+
+  const lazy = join(directory, 'bounce-lazy.cjs')
+  const eager = join(directory, 'bounce-eager.cjs')
+  const lazyMs: number[] = []
+  const eagerMs: number[] = []
+  for (let i = 0; i < processes; i++) {
+    lazyMs.push(requireMs(lazy, env))
+    eagerMs.push(requireMs(eager, env))
+  }
+  return { lazyBytes: statSync(lazy).size, eagerBytes: statSync(eager).size, lazyMs, eagerMs }
+}
+
+/** A fresh `node` that requires the bundle (its cold start: modules and configuration) once. */
+function requireMs(bundle: string, env: NodeJS.ProcessEnv): number {
+  const script = `const t=performance.now();require(${JSON.stringify(bundle)});process.stdout.write('\\n@'+(performance.now()-t))`
+  const output = execFileSync(process.execPath, ['-e', script], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString()
+  const ms = Number(output.slice(output.lastIndexOf('@') + 1))
+  if (!Number.isFinite(ms)) throw new Error(`no timing from ${bundle}: ${output}`)
+  return ms
+}
