@@ -349,7 +349,7 @@ function printReport(rows: readonly Row[], bundle: BundleMeasurement, list: List
       [
         [
           'bounce.cjs',
-          'as packaged (MIME parser loaded on demand)',
+          'as packaged (MIME code and AWS SDK clients on first use)',
           (bundle.lazyBytes / 1024).toFixed(0),
           lazy.toFixed(1),
         ],

@@ -145,7 +145,7 @@ async function parserJob(
   job: Extract<Job, { kind: 'simpleParser' | 'mailparserStream' }>,
 ): Promise<Measurement> {
   const { GetObjectCommand } = await import('@aws-sdk/client-s3')
-  const { s3Client } = await import('../../src/adapters/aws-clients.js')
+  const { s3Client } = await import('../../src/adapters/s3-client.js')
   const { simpleParser } = await import('mailparser')
   const { parseWithMailParser } = await import('../../test/support/mailparser-reference.js')
   // The client the function itself builds (path style against the local endpoint, same timeouts).

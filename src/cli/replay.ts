@@ -1,7 +1,7 @@
 import { basename } from 'node:path'
 import { SingleBar } from 'cli-progress'
-import { s3Client } from '../adapters/aws-clients.js'
 import { parseMessage } from '../adapters/mime-parser.js'
+import { s3Client } from '../adapters/s3-client.js'
 import { receivedMessageFromStored } from '../adapters/stored-message.js'
 import { listFolderMessages, listS3Messages, type StoredMessage } from '../adapters/stored-messages.js'
 import { evaluateMessage } from './evaluate.js'

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda'
-import { sesClient } from '../adapters/aws-clients.js'
 import {
   activationRequestFrom,
   type CustomResourceResponse,
@@ -9,6 +8,7 @@ import {
   sendCustomResourceResponse,
 } from '../adapters/cloudformation-custom-resource.js'
 import { SesActiveRuleSet } from '../adapters/ses-active-rule-set.js'
+import { sesClient } from '../adapters/ses-client.js'
 import {
   type ActivateRuleSet,
   type ActivationOutcome,

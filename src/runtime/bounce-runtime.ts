@@ -2,18 +2,14 @@ import { readFileSync } from 'node:fs'
 import { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context } from 'aws-lambda'
-import { dynamoClient, s3Client, sesClient } from '../adapters/aws-clients.js'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
-import { DynamoLedger } from '../adapters/dynamo-ledger.js'
-import { S3MessageSource } from '../adapters/s3-message-source.js'
-import { S3RulesSource } from '../adapters/s3-rules-source.js'
-import { SesBounceSender } from '../adapters/ses-bounce-sender.js'
 import { invalidEvent, receivedMessageFrom, type SesReceiptEvent } from '../adapters/ses-event.js'
 import { type InboundOutcome, makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
 import { loadFileRules, loadSettings, type MessageStore, type Settings } from '../config/load-config.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
+import { lazyDynamoLedger, lazyS3MessageSource, lazySesBounceSender, onFirstUse } from './lazy-adapters.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import { fixedRules, type RulesProvider, s3Rules } from './rules-provider.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
@@ -51,8 +47,15 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
       if (problems.length > 0) throw new ConfigError(problems)
       for (const warning of settings.warnings) logger.warn(warning)
       const { bucket, key, refreshSeconds } = settings.rulesSource
-      const source = new S3RulesSource(s3Client(settings.region, env), bucket, key)
-      rules = s3Rules(source, refreshSeconds, settings, logger)
+      const { region } = settings
+      const source = onFirstUse(async () => {
+        const [{ S3RulesSource }, { s3Client }] = await Promise.all([
+          import('../adapters/s3-rules-source.js'),
+          import('../adapters/s3-client.js'),
+        ])
+        return new S3RulesSource(s3Client(region, env), bucket, key)
+      })
+      rules = s3Rules(source, `s3://${bucket}/${key}`, refreshSeconds, settings, logger)
     }
   } catch (error) {
     logger.error('refusing to start: invalid configuration', { error })
@@ -62,8 +65,8 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
   const ledger =
     settings.idempotencyTable === undefined
       ? undefined
-      : new DynamoLedger(dynamoClient(settings.region), settings.idempotencyTable)
-  const bounceSender = new SesBounceSender(sesClient(settings.region))
+      : lazyDynamoLedger(settings.region, settings.idempotencyTable)
+  const bounceSender = lazySesBounceSender(settings.region)
   const messageSource = messageSourceFor(settings.messageStore, settings.region, env)
   let current: { ruleSet: RuleSet; processInbound: ProcessInbound } | undefined
   const processInboundFor = (ruleSet: RuleSet): ProcessInbound => {
@@ -134,5 +137,5 @@ function messageSourceFor(
 ): MessageSource | undefined {
   if (store === undefined) return undefined
   if (store.kind === 'directory') return new DirectoryMessageSource(store.directory)
-  return new S3MessageSource(s3Client(region, env), store.bucket, store.prefix)
+  return lazyS3MessageSource(region, env, store.bucket, store.prefix)
 }

@@ -20,7 +20,8 @@ export function fixedRules(ruleSet: RuleSet): RulesProvider {
  * is logged and the last good rules stay in force.
  */
 export function s3Rules(
-  source: S3RulesSource,
+  source: () => Promise<S3RulesSource>,
+  location: string,
   refreshSeconds: number,
   settings: Settings,
   logger: Logger,
@@ -29,10 +30,10 @@ export function s3Rules(
   let current: RuleSet | undefined
   let checkedAt = Number.NEGATIVE_INFINITY
   let loading: Promise<RuleSet> | undefined
-  const format = formatOf(source.location)
+  const format = formatOf(location)
 
   const load = async (): Promise<RuleSet> => {
-    const fetched = await source.fetch((text) => {
+    const fetched = await (await source()).fetch((text) => {
       const file = parseRulesText(text, format, [])
       return file === undefined ? [] : patternFilesOf(file.rules)
     })
@@ -52,10 +53,9 @@ export function s3Rules(
       problems,
       warnings,
     )
-    if (ruleSet === undefined || problems.length > 0)
-      throw new ConfigError(problems, `rules at ${source.location}`)
+    if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)
-    logger.info('rules loaded', { rules: source.location, count: ruleSet.rules.length })
+    logger.info('rules loaded', { rules: location, count: ruleSet.rules.length })
     current = ruleSet
     return ruleSet
   }
@@ -70,7 +70,7 @@ export function s3Rules(
     } catch (error) {
       if (current === undefined) throw error
       checkedAt = now()
-      logger.error('new rules not used; keeping the last good rules', { rules: source.location, error })
+      logger.error('new rules not used; keeping the last good rules', { rules: location, error })
       return current
     }
   }

@@ -1,0 +1,73 @@
+import type { Context } from 'aws-lambda'
+import type { SendBounceRequest } from '../domain/bounce-request.js'
+import type { BounceLedger, BounceSender, MessageSource } from '../ports/index.js'
+import type { Env } from './service.js'
+
+/*
+ * The adapters that talk to AWS, each loaded on its first call rather than at cold start: a
+ * message decided from the event alone never loads the S3 SDK, one that bounces nobody never
+ * loads SES or DynamoDB. Lambda bills and SES waits for every millisecond of a cold start.
+ */
+
+/** Loads once, on first use; a load that failed is tried again on the next use. */
+export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined
+  return () => {
+    loading ??= load().catch((error: unknown) => {
+      loading = undefined
+      throw error
+    })
+    return loading
+  }
+}
+
+export function lazySesBounceSender(region: string): BounceSender {
+  const sender = onFirstUse(async () => {
+    const [{ SesBounceSender }, { sesClient }] = await Promise.all([
+      import('../adapters/ses-bounce-sender.js'),
+      import('../adapters/ses-client.js'),
+    ])
+    return new SesBounceSender(sesClient(region))
+  })
+  return { send: async (request: SendBounceRequest, signal) => (await sender()).send(request, signal) }
+}
+
+export function lazyS3MessageSource(region: string, env: Env, bucket: string, prefix: string): MessageSource {
+  const source = onFirstUse(async () => {
+    const [{ S3MessageSource }, { s3Client }] = await Promise.all([
+      import('../adapters/s3-message-source.js'),
+      import('../adapters/s3-client.js'),
+    ])
+    return new S3MessageSource(s3Client(region, env), bucket, prefix)
+  })
+  return {
+    size: async (messageId, signal) => (await source()).size(messageId, signal),
+    read: async (messageId, signal) => (await source()).read(messageId, signal),
+  }
+}
+
+/** The DynamoDB ledger, told each invocation's Lambda context (its claims expire with it). */
+export function lazyDynamoLedger(
+  region: string,
+  table: string,
+): BounceLedger & { useLambdaContext(context: Context): void } {
+  let context: Context | undefined
+  const ledger = onFirstUse(async () => {
+    const [{ DynamoLedger }, { dynamoClient }] = await Promise.all([
+      import('../adapters/dynamo-ledger.js'),
+      import('../adapters/dynamo-client.js'),
+    ])
+    return new DynamoLedger(dynamoClient(region), table)
+  })
+  return {
+    useLambdaContext(next) {
+      context = next
+    },
+    async once(key, work) {
+      const loaded = await ledger()
+      if (context !== undefined) loaded.useLambdaContext(context)
+      return loaded.once(key, work)
+    },
+    countBounceTo: async (sender, at) => (await ledger()).countBounceTo(sender, at),
+  }
+}
