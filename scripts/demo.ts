@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatTable } from '../src/cli/table.js'
+import type { DecisionSummary } from '../src/domain/decision.js'
+import { captureOutput, lambdaContext } from '../test/support/lambda.js'
 import { useOfflineEnvironment } from './local-env.js'
 import { sendingHealthSummary } from './sending-health-demo.js'
 
@@ -19,18 +21,10 @@ useOfflineEnvironment({
   POWERTOOLS_METRICS_DISABLED: 'true',
 })
 
-interface RecipientRow {
-  recipient: string
-  action: string
-  rule: string | null
-  status: string | null
-  guard: string | null
-}
-
 interface OutcomeLine {
   wouldReturn?: string
   factsRead?: string
-  recipients?: RecipientRow[]
+  recipients?: DecisionSummary[]
   bounce?: { outcome: string; wouldSend?: { BouncedRecipientInfoList: unknown[] } }
 }
 
@@ -43,23 +37,15 @@ const receiptEvents = readdirSync(eventsDir)
   .filter(({ event }) => event?.Records?.[0]?.eventSource === 'aws:ses')
 
 // Cold start logs one warning (no idempotency table): expected here, kept out of the table.
-let handler: typeof import('../handlers/bounce.js').handler | undefined
-await captureOutput(async () => {
-  handler = (await import('../handlers/bounce.js')).handler
-})
+const coldStart = captureOutput()
+const { handler } = await import('../handlers/bounce.js').finally(coldStart.restore)
 
 const rows: string[][] = []
 let wouldSend = 0
 for (const { name, event } of receiptEvents) {
-  const line = outcomeLine(
-    await captureOutput(() =>
-      (handler as NonNullable<typeof handler>)(event, {
-        functionName: 'ses-bouncer-demo-bounce',
-        awsRequestId: name,
-        getRemainingTimeInMillis: () => 30_000,
-      } as never),
-    ),
-  )
+  const output = captureOutput()
+  await handler(event, lambdaContext(30_000, 'ses-bouncer-demo-bounce')).finally(output.restore)
+  const line = output.lines().find((entry) => Array.isArray(entry.recipients)) as OutcomeLine | undefined
   if (line?.bounce?.outcome === 'dry-run') wouldSend += 1
   for (const recipient of line?.recipients ?? []) {
     rows.push([
@@ -88,30 +74,3 @@ console.log(
 )
 
 console.log(`\n${await sendingHealthSummary()}`)
-
-/** Runs `run` with what it writes held back, and returns the JSON log lines it wrote. */
-async function captureOutput(run: () => Promise<unknown>): Promise<string[]> {
-  const captured: string[] = []
-  const write = process.stdout.write.bind(process.stdout)
-  const writeError = process.stderr.write.bind(process.stderr)
-  const hold = ((chunk: string | Uint8Array) => {
-    captured.push(String(chunk))
-    return true
-  }) as typeof process.stdout.write
-  process.stdout.write = hold
-  process.stderr.write = hold
-  try {
-    await run()
-  } finally {
-    process.stdout.write = write
-    process.stderr.write = writeError
-  }
-  return captured
-    .join('')
-    .split('\n')
-    .filter((text) => text.startsWith('{'))
-}
-
-function outcomeLine(lines: string[]): OutcomeLine | undefined {
-  return lines.map((text) => JSON.parse(text) as OutcomeLine).find((entry) => Array.isArray(entry.recipients))
-}

@@ -102,12 +102,17 @@ export class InvalidEventError extends BouncerError {
 
 /** The schema's issues, each with its path: Powertools' ParseError carries them as its cause. */
 export function invalidEvent(error: Error): InvalidEventError {
-  const issues = Array.isArray(error.cause) ? (error.cause as StandardIssue[]) : undefined
-  const problems = issues?.map(
+  if (!Array.isArray(error.cause)) return new InvalidEventError([error.message], { cause: error })
+  return invalidEventFrom(error.cause as StandardIssue[], error)
+}
+
+/** The schema's issues, each with its path (`Records[0].ses.mail.messageId: …`). */
+export function invalidEventFrom(issues: readonly StandardIssue[], cause?: unknown): InvalidEventError {
+  const problems = issues.map(
     (issue) =>
       `${formatPath((issue.path ?? []).map((key) => (typeof key === 'object' ? key.key : key))) || '(event)'}: ${issue.message}`,
-  ) ?? [error.message]
-  return new InvalidEventError(problems, { cause: error })
+  )
+  return new InvalidEventError(problems, { cause })
 }
 
 /** Standard Schema's issue shape (https://standardschema.dev), which zod produces. */

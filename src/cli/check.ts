@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { parseMessage } from '../adapters/mime-parser.js'
-import { invalidEvent, receivedMessageFrom, SesReceiptEventSchema } from '../adapters/ses-event.js'
+import { invalidEventFrom, receivedMessageFrom, SesReceiptEventSchema } from '../adapters/ses-event.js'
 import { receivedMessageFromStored, type StoredMessageOverrides } from '../adapters/stored-message.js'
 import {
   DMARC_POLICIES,
@@ -83,8 +83,7 @@ async function readEvent(path: string): Promise<ReceivedMessage> {
     throw new UsageError(`cannot read the event ${path}: ${(error as Error).message}`)
   }
   const parsed = SesReceiptEventSchema.safeParse(json)
-  if (!parsed.success)
-    throw invalidEvent(Object.assign(new Error('invalid event'), { cause: parsed.error.issues }))
+  if (!parsed.success) throw invalidEventFrom(parsed.error.issues)
   return receivedMessageFrom(parsed.data)
 }
 

@@ -1,6 +1,6 @@
 import { type InboundOutcome, makeProcessInbound } from '../app/process-inbound.js'
 import { diagnosticFor } from '../domain/bounce-spec.js'
-import type { RecipientDecision } from '../domain/decision.js'
+import { type RecipientDecision, summarizeDecision } from '../domain/decision.js'
 import type { MessageContent, ReceivedMessage } from '../domain/message.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
@@ -40,14 +40,15 @@ export interface RecipientReport {
 
 export function reportRecipients(outcome: InboundOutcome): RecipientReport[] {
   return outcome.decisions.map((decision) => {
+    const { recipient, action, rule, status, guard } = summarizeDecision(decision)
     const bounce = decision.action === 'accept' ? undefined : decision.bounce
     return {
-      recipient: decision.recipient,
-      decision: decision.action,
-      rule: decision.rule ?? null,
-      status: bounce?.status ?? null,
-      diagnostic: bounce === undefined ? null : diagnosticFor(bounce, decision.recipient),
-      guard: decision.action === 'drop' ? (decision.guard ?? null) : null,
+      recipient,
+      decision: action,
+      rule,
+      status,
+      diagnostic: bounce === undefined ? null : diagnosticFor(bounce, recipient),
+      guard,
     }
   })
 }

@@ -4,8 +4,9 @@ import { z } from 'zod'
 import { factsRulesMayNeed, type RuleSet } from '../domain/rule-set.js'
 import { DEFAULT_SAFETY } from '../domain/safety.js'
 import { compileRules, type ListReader } from './compile-rules.js'
+import { flag, mailAddress, optionalText, parseEnvironment } from './environment.js'
 import { ConfigError, type ConfigProblem, zodProblems } from './problems.js'
-import { mailAddress, type RulesFile, RulesFileSchema } from './rules-schema.js'
+import { type RulesFile, RulesFileSchema } from './rules-schema.js'
 
 export type MessageStore =
   | { readonly kind: 's3'; readonly bucket: string; readonly prefix: string }
@@ -40,18 +41,6 @@ export interface Config {
 export interface ConfigFiles {
   readText(path: string): string
 }
-
-const flag = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', '']))
-  .transform((value) => value === 'true' || value === '1' || value === 'yes')
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional()
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/
 
@@ -174,7 +163,17 @@ export function compileRuleSet(
   warnings: string[] = [],
 ): RuleSet | undefined {
   const file = parseRulesText(text, format, problems)
-  if (file === undefined) return undefined
+  return file === undefined ? undefined : compileRulesFile(file, readList, settings, problems, warnings)
+}
+
+/** compileRuleSet for a rules file already parsed and validated. */
+export function compileRulesFile(
+  file: RulesFile,
+  readList: ListReader,
+  settings: Pick<Settings, 'bounceSender' | 'dryRun' | 'messageStore' | 'region'>,
+  problems: ConfigProblem[],
+  warnings: string[] = [],
+): RuleSet {
   const rules = compileRules(file.rules, readList, problems)
   const bounceSender = settings.bounceSender ?? file.bounceSender
   if (bounceSender === undefined && rules.some((rule) => rule.action.kind === 'bounce')) {
@@ -220,29 +219,6 @@ export function formatOf(name: string): RulesFormat {
 /** Pattern files are named relative to the rules file that names them. */
 export function resolveBeside(rulesFile: string, listFile: string): string {
   return isAbsolute(listFile) ? listFile : resolve(dirname(rulesFile), listFile)
-}
-
-/**
- * Each variable on its own, so one bad value is reported without hiding the others: a variable
- * that fails falls back to its default and the run stops with every problem listed.
- */
-export function parseEnvironment<Shape extends z.ZodRawShape>(
-  schema: z.ZodObject<Shape>,
-  env: Readonly<Record<string, string | undefined>>,
-  problems: ConfigProblem[],
-): z.infer<z.ZodObject<Shape>> {
-  const values: Record<string, unknown> = {}
-  for (const [name, field] of Object.entries(schema.shape)) {
-    const parsed = (field as z.ZodType).safeParse(env[name])
-    if (parsed.success) {
-      values[name] = parsed.data
-    } else {
-      problems.push(...zodProblems(parsed.error, [name]))
-      const fallback = (field as z.ZodType).safeParse(undefined)
-      values[name] = fallback.success ? fallback.data : undefined
-    }
-  }
-  return values as z.infer<z.ZodObject<Shape>>
 }
 
 function messageStoreFrom(vars: z.infer<typeof EnvSchema>, baseDirectory: string): MessageStore | undefined {

@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../domain/sending-health.js'
-import { parseEnvironment } from './load-config.js'
+import { mailAddress, optionalText, parseEnvironment } from './environment.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
-import { mailAddress } from './rules-schema.js'
 
 export interface MailTag {
   readonly name: string
@@ -28,12 +27,6 @@ export interface QuotaConfig {
   /** Deliberate degradations worth one line at cold start. */
   readonly warnings: readonly string[]
 }
-
-const optionalText = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional()
 
 /** A percentage in (0, 100]; unset or empty takes the default. */
 const percent = (fallback: number) =>

@@ -3,6 +3,7 @@ import { AddressSet, PatternError } from '../domain/address-set.js'
 import { EXTENSION_FIELD_NAME, EXTENSION_VALUE_LIMIT } from '../domain/bounce-request.js'
 import { BOUNCE_TYPES, FAILURE_STATUS } from '../domain/bounce-spec.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
+import { mailAddress } from './environment.js'
 
 /**
  * The rules file (`bounce-rules.yml`), as written by the operator. One schema validates it at cold
@@ -153,10 +154,6 @@ const hostname = z
   .regex(/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/, {
     error: 'expected a host name like mx.example.com',
   })
-
-export const mailAddress = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, {
-  error: 'expected an address like mailer-daemon@example.com',
-})
 
 export const RulesFileSchema = z
   .strictObject({

@@ -41,3 +41,23 @@ export function dispositionFor(decisions: readonly RecipientDecision[]): Disposi
 export function guardAsDrop(decision: BounceDecision, guard: GuardName): DropDecision {
   return { ...decision, action: 'drop', guard }
 }
+
+export interface DecisionSummary {
+  readonly recipient: string
+  readonly action: RecipientAction
+  readonly rule: string | null
+  /** The status of the bounce sent, or of the one a guard held back. */
+  readonly status: string | null
+  readonly guard: GuardName | null
+}
+
+/** A decision as the log line and the command line show it. */
+export function summarizeDecision(decision: RecipientDecision): DecisionSummary {
+  return {
+    recipient: decision.recipient,
+    action: decision.action,
+    rule: decision.rule ?? null,
+    status: decision.action === 'accept' ? null : (decision.bounce?.status ?? null),
+    guard: decision.action === 'drop' ? (decision.guard ?? null) : null,
+  }
+}

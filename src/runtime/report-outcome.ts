@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { InboundOutcome } from '../app/process-inbound.js'
-import type { RecipientDecision } from '../domain/decision.js'
+import { summarizeDecision } from '../domain/decision.js'
 
 /** One line per message: who was decided how and why, and what became of the bounce. Never bodies. */
 export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: number): void {
@@ -14,7 +14,7 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     dryRun: outcome.dryRun,
     ...(outcome.dryRun ? { wouldReturn: outcome.decidedDisposition } : {}),
     factsRead: outcome.factsRead,
-    recipients: outcome.decisions.map(describeDecision),
+    recipients: outcome.decisions.map(summarizeDecision),
     bounce: describeBounce(outcome),
     durationMs: Math.round(durationMs),
   }
@@ -26,16 +26,6 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     logger.warn('bounce not sent: SendBounce accepts only messages received in the last 24 hours', line)
   } else {
     logger.info('message decided', line)
-  }
-}
-
-function describeDecision(decision: RecipientDecision) {
-  return {
-    recipient: decision.recipient,
-    action: decision.action,
-    rule: decision.rule ?? null,
-    status: decision.action === 'accept' ? null : (decision.bounce?.status ?? null),
-    guard: decision.action === 'drop' ? (decision.guard ?? null) : null,
   }
 }
 

@@ -2,24 +2,21 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { AlertOutcome, DigestOutcome, SendingHealthReport } from '../app/report-sending-health.js'
 import type { QuotaConfig } from '../config/quota-config.js'
-import type { SendingTotals } from '../domain/sending-health.js'
+import type { CrossedThreshold, SendingSummary, SendingTotals } from '../domain/sending-health.js'
 
 /** Every figure of a run, rounded for reading; what the handler returns and the log line carries. */
 export interface SendingHealthResult {
   readonly at: string
-  readonly quota: {
-    readonly max24HourSend: number
-    readonly unlimited: boolean
-    readonly maxSendRate: number
-    readonly sentLast24Hours: number
-    readonly quotaUsedPercent: number | null
-  }
+  readonly quota: Pick<
+    SendingSummary,
+    'max24HourSend' | 'unlimited' | 'maxSendRate' | 'sentLast24Hours' | 'quotaUsedPercent'
+  >
   readonly last24Hours: SendingTotals
   readonly last14Days: SendingTotals
   readonly dataPoints: number
   readonly firstPointAt: string | null
   readonly lastPointAt: string | null
-  readonly crossed: readonly { threshold: string; value: number; limit: number; window: string }[]
+  readonly crossed: readonly CrossedThreshold[]
   readonly alert: Record<string, unknown>
   readonly digest: Record<string, unknown>
 }

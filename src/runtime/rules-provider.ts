@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { S3RulesSource } from '../adapters/s3-rules-source.js'
 import { patternFilesOf } from '../config/compile-rules.js'
-import { compileRuleSet, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
+import { compileRulesFile, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import type { RulesFile } from '../config/rules-schema.js'
 import type { RuleSet } from '../domain/rule-set.js'
 
 /** The rules to decide the next message with. */
@@ -31,28 +32,40 @@ export function s3Rules(
   let checkedAt = Number.NEGATIVE_INFINITY
   let loading: Promise<RuleSet> | undefined
   const format = formatOf(location)
+  // The text parsed once per version: it names the pattern files to fetch and is then compiled.
+  let parsed: { text: string; file: RulesFile | undefined; problems: ConfigProblem[] } | undefined
+  const parse = (text: string) => {
+    if (parsed?.text !== text) {
+      const problems: ConfigProblem[] = []
+      parsed = { text, file: parseRulesText(text, format, problems), problems }
+    }
+    return parsed
+  }
 
   const load = async (): Promise<RuleSet> => {
     const fetched = await (await source()).fetch((text) => {
-      const file = parseRulesText(text, format, [])
+      const { file } = parse(text)
       return file === undefined ? [] : patternFilesOf(file.rules)
     })
     checkedAt = now()
     if (!fetched.changed && current !== undefined) return current
-    const problems: ConfigProblem[] = []
+    const { file, problems: parseProblems } = parse(fetched.text)
+    const problems = [...parseProblems]
     const warnings: string[] = []
-    const ruleSet = compileRuleSet(
-      fetched.text,
-      format,
-      (name) => {
-        const list = fetched.lists.get(name)
-        if (list === undefined) throw new Error('not found')
-        return list
-      },
-      settings,
-      problems,
-      warnings,
-    )
+    const ruleSet =
+      file === undefined
+        ? undefined
+        : compileRulesFile(
+            file,
+            (name) => {
+              const list = fetched.lists.get(name)
+              if (list === undefined) throw new Error('not found')
+              return list
+            },
+            settings,
+            problems,
+            warnings,
+          )
     if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)
     logger.info('rules loaded', { rules: location, count: ruleSet.rules.length })

@@ -1,0 +1,45 @@
+import { z } from 'zod'
+import { type ConfigProblem, zodProblems } from './problems.js'
+
+/** Schemas shared by the functions' environments (and the rules file's addresses). */
+
+export const mailAddress = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, {
+  error: 'expected an address like mailer-daemon@example.com',
+})
+
+/** Unset or blank is absent. */
+export const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional()
+
+export const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', '']))
+  .transform((value) => value === 'true' || value === '1' || value === 'yes')
+
+/**
+ * Each variable on its own, so one bad value is reported without hiding the others: a variable
+ * that fails falls back to its default and the run stops with every problem listed.
+ */
+export function parseEnvironment<Shape extends z.ZodRawShape>(
+  schema: z.ZodObject<Shape>,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+): z.infer<z.ZodObject<Shape>> {
+  const values: Record<string, unknown> = {}
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const parsed = (field as z.ZodType).safeParse(env[name])
+    if (parsed.success) {
+      values[name] = parsed.data
+    } else {
+      problems.push(...zodProblems(parsed.error, [name]))
+      const fallback = (field as z.ZodType).safeParse(undefined)
+      values[name] = fallback.success ? fallback.data : undefined
+    }
+  }
+  return values as z.infer<z.ZodObject<Shape>>
+}
