@@ -7,7 +7,7 @@
 // rule). In the same run, the reference: GetObject + mailparser's simpleParser on the same stream,
 // and the streaming MailParser the adapter used before. Then the bundled handler's size and cold
 // import time against the same bundle importing every module eagerly, and a 100,000-entry
-// recipient list. Prints a table and PASS/FAIL per target (README "Performance").
+// recipient list. Prints a table and PASS/FAIL per target (docs/performance.md).
 //
 // Not a test: CI does not run it. Nothing leaves loopback; credentials are dummies.
 
