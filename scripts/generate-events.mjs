@@ -873,6 +873,193 @@ Bank Security Team
   }),
 })
 
+// 14a-14e: forgers and senders the guards cannot verify (issue: backscatter guards)
+const forgedBody = `Your invoice 2026-11-3381 is overdue. Pay within 24 hours at
+https://invoice-portal.example/pay to avoid a late fee.
+`
+// The forger sends with the victim's address as MAIL FROM from a host the victim's SPF forbids;
+// the From domain has no DMARC record, so DMARC says nothing (GRAY).
+add({
+  name: 'forged-sender-no-dmarc',
+  prefix: 'forgednodmarc',
+  ts: '2026-11-18T19:14:03.511Z',
+  shows:
+    "A forger uses a victim's address as MAIL FROM: spfVerdict FAIL, while the From domain has no DMARC record (dmarcVerdict GRAY). DMARC judges the From header, not MAIL FROM, so it cannot clear the sender.",
+  outcome:
+    'nobody@example.com: rule unknown-recipient would bounce, guard forgedSender turns it into drop → STOP_RULE_SET',
+  source: 'accounts@victim.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'vps-7781.hosting.example', rdns: 'vps-7781.hosting.example', ip: '192.0.2.77' },
+  v: { spam: 'PASS', virus: 'PASS', spf: 'FAIL', dkim: 'GRAY', dmarc: 'GRAY' },
+  fromDomain: 'invoice-portal.example',
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'forgedSender', '5.1.1') },
+  build: (c) => ({
+    headers: [
+      ['From', 'Invoice Portal <billing@invoice-portal.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Overdue invoice 2026-11-3381'],
+      ['Date', rfcDate(c.tsMs - 1000, 0)],
+      ['Message-ID', '<7c4a8d09ca3762af61e59520943dc264@vps-7781.hosting.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: forgedBody,
+  }),
+})
+
+// The same forger signs with its own domain, which it also puts in From: DKIM and DMARC pass for
+// the forger's domain, and say nothing about the victim in MAIL FROM.
+add({
+  name: 'forged-sender-signed',
+  prefix: 'forgedsigned',
+  ts: '2026-11-18T19:21:47.902Z',
+  shows:
+    "A forger uses a victim's address as MAIL FROM (spfVerdict FAIL) but signs with its own domain and puts that in From, so DKIM and DMARC pass: they vouch for the forger's domain, not for the address a bounce would go to.",
+  outcome:
+    'nobody@example.com: rule unknown-recipient would bounce, guard forgedSender turns it into drop → STOP_RULE_SET',
+  source: 'accounts@victim.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mail.invoice-portal.example', rdns: 'mail.invoice-portal.example', ip: '192.0.2.78' },
+  v: { spam: 'PASS', virus: 'PASS', spf: 'FAIL', dkim: 'PASS', dmarc: 'PASS' },
+  dkimDomain: 'invoice-portal.example',
+  fromDomain: 'invoice-portal.example',
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'forgedSender', '5.1.1') },
+  build: (c) => ({
+    headers: [
+      [
+        'DKIM-Signature',
+        dkimSig('invoice-portal.example', 'k1', c.name, c.tsMs, 'from:to:subject:date:message-id'),
+      ],
+      ['From', 'Invoice Portal <billing@invoice-portal.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Overdue invoice 2026-11-3381'],
+      ['Date', rfcDate(c.tsMs - 1000, 0)],
+      ['Message-ID', '<e10adc3949ba59abbe56e057f20f883e@mail.invoice-portal.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: forgedBody,
+  }),
+})
+
+// No SPF record for the MAIL FROM domain (SPF none → GRAY) and a DKIM signature from another
+// domain: nothing vouches for the address a bounce would go to.
+add({
+  name: 'unverified-sender',
+  prefix: 'unverified',
+  ts: '2026-11-18T20:05:12.640Z',
+  shows:
+    "MAIL FROM's domain publishes no SPF record (spfVerdict GRAY) and the only valid DKIM signature is a mailing service's own domain, which does not align with MAIL FROM: nothing vouches for the bounce's destination.",
+  outcome:
+    'nobody@example.com: rule unknown-recipient would bounce, guard unverifiedSender turns it into drop → STOP_RULE_SET',
+  source: 'events@smallclub.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'out-12.sendgrid-like.example', rdns: 'out-12.sendgrid-like.example', ip: '198.51.100.112' },
+  v: { spam: 'PASS', virus: 'PASS', spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' },
+  dkimDomain: 'sendgrid-like.example',
+  fromDomain: 'smallclub.example',
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'unverifiedSender', '5.1.1') },
+  build: (c) => ({
+    headers: [
+      [
+        'DKIM-Signature',
+        dkimSig('sendgrid-like.example', 's1', c.name, c.tsMs, 'from:to:subject:date:message-id'),
+      ],
+      ['From', 'Small Club <events@smallclub.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Club evening on Friday'],
+      ['Date', rfcDate(c.tsMs - 1000, 60)],
+      ['Message-ID', '<club-evening-2026-11@smallclub.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `Dear members,
+
+our next club evening is on Friday at 19:00.
+
+See you there!
+`,
+  }),
+})
+
+// SPF cannot vouch (the sending host is not in the domain's record: neutral → GRAY), but a valid
+// DKIM signature of the MAIL FROM domain's parent does: the sender is verified and gets its bounce.
+add({
+  name: 'dkim-aligned-sender',
+  prefix: 'dkimaligned',
+  ts: '2026-11-18T20:31:09.118Z',
+  shows:
+    "SPF cannot vouch for MAIL FROM (spfVerdict GRAY: the host is not in the record), but SES's Authentication-Results shows a passing DKIM signature of its parent domain (header.i=@northwind.example for bounces.northwind.example), so the sender is verified.",
+  outcome: 'nobody@example.com: bounce, rule unknown-recipient, 5.1.1 → STOP_RULE_SET',
+  source: 'bounce-4411@bounces.northwind.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'relay2.northwind.example', rdns: 'relay2.northwind.example', ip: '198.51.100.42' },
+  v: { spam: 'PASS', virus: 'PASS', spf: 'GRAY', dkim: 'PASS', dmarc: 'PASS' },
+  dkimDomain: 'northwind.example',
+  fromDomain: 'northwind.example',
+  expect: { 'nobody@example.com': bnc('unknown-recipient', '5.1.1') },
+  build: (c) => ({
+    headers: [
+      [
+        'DKIM-Signature',
+        dkimSig('northwind.example', 'relay2026', c.name, c.tsMs, 'from:to:subject:date:message-id'),
+      ],
+      ['From', 'Jordan Lee <jordan.lee@northwind.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Quote for the Q1 order'],
+      ['Date', rfcDate(c.tsMs - 2000, -300)],
+      ['Message-ID', '<q1-quote.5521@northwind.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `Hello,
+
+attached to my next mail is the quote for the Q1 order.
+
+Jordan
+`,
+  }),
+})
+
+// A bounce's own sender written with quotes that change nothing: still the null-sender guard.
+add({
+  name: 'quoted-mailer-daemon',
+  prefix: 'quotedmd',
+  ts: '2026-11-18T21:02:55.407Z',
+  shows:
+    'Envelope sender "MAILER-DAEMON"@mx.legacy.example: quoting that changes nothing does not hide a mailer-daemon (RFC 5321 §4.1.2), so this bounce of a bounce is not answered.',
+  outcome:
+    'nobody@example.com: rule unknown-recipient would bounce, guard nullSender turns it into drop → STOP_RULE_SET',
+  source: '"MAILER-DAEMON"@mx.legacy.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mx.legacy.example', rdns: 'mx.legacy.example', ip: '203.0.113.80' },
+  v: ALLPASS,
+  dkimDomain: 'legacy.example',
+  fromDomain: 'mx.legacy.example',
+  expect: { 'nobody@example.com': drp('unknown-recipient', 'nullSender', '5.1.1') },
+  build: (c) => ({
+    headers: [
+      ['From', 'Mail Delivery System <MAILER-DAEMON@mx.legacy.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Warning: message delayed'],
+      ['Date', rfcDate(c.tsMs - 1000, 0)],
+      ['Message-ID', '<20261118210254.4F1A2@mx.legacy.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `This is the mail system at host mx.legacy.example.
+
+Your message could not be delivered for 4 hours. It will be retried
+until it is 5 days old.
+`,
+  }),
+})
+
 // 15 partner
 add({
   name: 'partner',

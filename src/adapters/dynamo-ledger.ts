@@ -18,7 +18,8 @@ const HOUR_MS = 60 * 60 * 1000
 
 /**
  * Exactly-once work on the Powertools idempotency utility with its DynamoDB layer (table: string
- * partition key `id`, TTL on `expiration`), plus per-sender hourly bounce counts in the same table.
+ * partition key `id`, TTL on `expiration`), plus hourly bounce counts per sender mailbox and per
+ * sender domain in the same table.
  */
 export class DynamoLedger implements BounceLedger {
   private readonly config = new IdempotencyConfig({ expiresAfterSeconds: CLAIM_SECONDS })
@@ -57,12 +58,21 @@ export class DynamoLedger implements BounceLedger {
     }
   }
 
-  async countBounceTo(sender: string, at: Date): Promise<number> {
+  countBounceTo(sender: string, at: Date): Promise<number> {
+    return this.countInHour(`bounces-to#${sender}`, at)
+  }
+
+  countBounceToDomain(domain: string, at: Date): Promise<number> {
+    return this.countInHour(`bounces-to-domain#${domain}`, at)
+  }
+
+  /** One atomic counter item per key and UTC hour, expiring an hour after the hour ends. */
+  private async countInHour(key: string, at: Date): Promise<number> {
     const hourStart = Math.floor(at.getTime() / HOUR_MS) * HOUR_MS
     const result = await this.dynamo.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: { id: { S: `bounces-to#${sender}#${new Date(hourStart).toISOString().slice(0, 13)}` } },
+        Key: { id: { S: `${key}#${new Date(hourStart).toISOString().slice(0, 13)}` } },
         UpdateExpression: 'ADD #count :one SET #expiration = if_not_exists(#expiration, :expiration)',
         ExpressionAttributeNames: { '#count': 'count', '#expiration': 'expiration' },
         ExpressionAttributeValues: {

@@ -1,9 +1,10 @@
-import { formatMailbox, parseMailbox } from '../domain/address.js'
+import { senderKeys } from '../domain/address.js'
 import { buildBounceRequest, type SendBounceRequest } from '../domain/bounce-request.js'
 import { decide } from '../domain/decide.js'
 import {
   type Disposition,
   dispositionFor,
+  type GuardName,
   guardAsDrop,
   isBounce,
   type RecipientDecision,
@@ -40,7 +41,8 @@ export type BounceOutcome =
   | { readonly kind: 'duplicate'; readonly bounceMessageId?: string }
   /** A concurrent invocation for this message holds the claim and sends it (or retries). */
   | { readonly kind: 'in-progress' }
-  | { readonly kind: 'rate-limited'; readonly bouncesThisHour: number }
+  /** `guard`: which hourly limit was passed, the sender mailbox's (`rate`) or its domain's (`domainRate`). */
+  | { readonly kind: 'rate-limited'; readonly guard: RateGuard; readonly bouncesThisHour: number }
   | { readonly kind: 'dry-run'; readonly request: SendBounceRequest }
   | { readonly kind: 'expired'; readonly request: SendBounceRequest }
   | { readonly kind: 'failed'; readonly request: SendBounceRequest; readonly error: BouncerError }
@@ -59,9 +61,11 @@ export interface InboundOutcome {
   readonly unreadable?: MessageUnavailableError
 }
 
+type RateGuard = Extract<GuardName, 'rate' | 'domainRate'>
+
 type SendResult =
   | { kind: 'sent'; bounceMessageId: string }
-  | { kind: 'rate-limited'; bouncesThisHour: number }
+  | { kind: 'rate-limited'; guard: RateGuard; bouncesThisHour: number }
 
 /**
  * The use case: decide every envelope recipient, guard against backscatter, and send at most one
@@ -128,7 +132,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
       if (result.kind === 'rate-limited') {
         return finish(
           result,
-          decisions.map((decision) => (isBounce(decision) ? guardAsDrop(decision, 'rate') : decision)),
+          decisions.map((decision) => (isBounce(decision) ? guardAsDrop(decision, result.guard) : decision)),
         )
       }
       return finish(result.kind === 'sent' ? { ...result, request } : result)
@@ -163,27 +167,26 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
     const { ledger, bounceSender } = deps
     if (ledger === undefined)
       return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
-    const limit = ruleSet.safety.maxBouncesPerSender
+    const { maxBouncesPerSender, maxBouncesPerSenderDomain } = ruleSet.safety
     const result = await ledger.once<SendResult>(`bounce#${message.messageId}`, async () => {
-      const bouncesThisHour = await ledger.countBounceTo(senderKey(message.envelopeSender), deps.now())
-      if (bouncesThisHour > limit) return { kind: 'rate-limited', bouncesThisHour }
+      // Both counts, whatever either says: each is an hour's attempts at that target.
+      const keys = senderKeys(message.envelopeSender)
+      const [toSender, toDomain] = await Promise.all([
+        ledger.countBounceTo(keys.mailbox, deps.now()),
+        ledger.countBounceToDomain(keys.domain, deps.now()),
+      ])
+      if (toSender > maxBouncesPerSender)
+        return { kind: 'rate-limited', guard: 'rate', bouncesThisHour: toSender }
+      if (toDomain > maxBouncesPerSenderDomain)
+        return { kind: 'rate-limited', guard: 'domainRate', bouncesThisHour: toDomain }
       return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
     })
     if (result.kind === 'in-progress') return result
-    if (!result.replayed) return result.value
-    return result.value.kind === 'sent'
-      ? { kind: 'duplicate', bounceMessageId: result.value.bounceMessageId }
-      : result.value
+    const value = result.value
+    // A claim written before the domain limit existed holds no guard: it was the mailbox's.
+    if (value.kind === 'rate-limited') return { ...value, guard: value.guard ?? 'rate' }
+    return result.replayed ? { kind: 'duplicate', bounceMessageId: value.bounceMessageId } : value
   }
-}
-
-/**
- * One mailbox however it is spelt: a BATV signature changes with every message and case or a
- * `+tag` does not change the mailbox, so counting raw strings would never reach the limit.
- */
-function senderKey(envelopeSender: string): string {
-  const mailbox = parseMailbox(envelopeSender)
-  return mailbox === undefined ? envelopeSender : formatMailbox(mailbox)
 }
 
 /** A bounce that was meant but not sent leaves the mail flowing: CONTINUE, never a silent loss. */

@@ -144,8 +144,20 @@ const safety = z
     autoSubmitted: z.boolean(),
     spam: z.boolean(),
     virus: z.boolean(),
-    forgedSender: z.boolean(),
-    maxBouncesPerSender: z.number().int().positive(),
+    forgedSender: z.boolean().describe('SPF FAIL for the envelope sender → drop, whatever DMARC says.'),
+    unverifiedSender: z
+      .boolean()
+      .describe('Bounce only when SPF passed for the envelope sender or an aligned DKIM signature passed.'),
+    maxBouncesPerSender: z
+      .number()
+      .int()
+      .positive()
+      .describe('Bounces per envelope sender mailbox per hour.'),
+    maxBouncesPerSenderDomain: z
+      .number()
+      .int()
+      .positive()
+      .describe('Bounces per envelope sender domain per hour.'),
   })
   .partial()
 

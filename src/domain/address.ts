@@ -1,28 +1,130 @@
 /**
- * Mail addresses as the rules compare them: case-insensitive, sub-address tags removed
- * (`user+tag@domain` is `user@domain`), and BATV-signed envelope senders
- * (`prvs=tag=user@domain`) reduced to the address they sign.
+ * Mail addresses as the rules, the guards and the rate limits compare them: one key per mailbox
+ * however the sender spelt it. Quoting that changes nothing is undone (`"victim"@…` is
+ * `victim@…`, RFC 5321 §4.1.2: a quoted-pair stands for its character), case is folded, a
+ * sub-address tag is removed (`user+tag@domain` is `user@domain`), a BATV-signed envelope sender
+ * (`prvs=tag=user@domain`) is reduced to the address it signs, domains are compared in their
+ * ASCII (IDNA) form, and an address literal is written one way per address.
  */
 export interface Mailbox {
+  /** Unquoted when it is a valid dot-string; otherwise quoted with only `"` and `\` escaped. */
   readonly local: string
+  /** Lower-case ASCII: A-labels for internationalised names, a canonical `[literal]` for an address. */
   readonly domain: string
 }
 
 const BATV_PREFIX = /^prvs=[0-9a-z]+=/
+// RFC 5322 §3.2.3 atext, in dot-atom form (RFC 5321 §4.1.2 Dot-string); non-ASCII allowed as
+// RFC 6531 (SMTPUTF8) does.
+const DOT_STRING =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u
 
 export function parseMailbox(raw: string): Mailbox | undefined {
-  let text = raw.trim()
-  if (text.startsWith('<') && text.endsWith('>')) text = text.slice(1, -1).trim()
-  const at = text.lastIndexOf('@')
-  if (at <= 0 || at === text.length - 1) return undefined
-  const local = text.slice(0, at).normalize('NFC').toLowerCase().replace(BATV_PREFIX, '')
-  const domain = normalizeDomain(text.slice(at + 1))
+  const parts = splitAddress(raw)
+  if (parts === undefined) return undefined
+  const local = withoutTag(parts.local.normalize('NFC').toLowerCase().replace(BATV_PREFIX, ''))
+  const domain = normalizeDomain(parts.domain)
   if (local === '' || domain === '') return undefined
-  return { local: withoutTag(local), domain }
+  return { local: DOT_STRING.test(local) ? local : `"${local.replace(/["\\]/g, '\\$&')}"`, domain }
 }
 
+/**
+ * Splits `local@domain` at the `@` that is outside quotes and outside an address literal, with the
+ * local part's quoting and quoted-pairs undone. Angle brackets and an RFC 5321 §4.1.2 source route
+ * (`@relay.example:user@domain`, which a receiver must accept and ignore) are removed first.
+ */
+function splitAddress(raw: string): { local: string; domain: string } | undefined {
+  let text = raw.trim()
+  if (text.startsWith('<') && text.endsWith('>')) text = text.slice(1, -1).trim()
+  if (text.startsWith('@')) {
+    const colon = text.indexOf(':')
+    if (colon === -1) return undefined
+    text = text.slice(colon + 1)
+  }
+  // No quoting and no literal, the common case: the last @ splits it.
+  if (!text.includes('"') && !text.includes('[')) {
+    const at = text.lastIndexOf('@')
+    return at <= 0 || at === text.length - 1
+      ? undefined
+      : { local: text.slice(0, at), domain: text.slice(at + 1) }
+  }
+  let local = ''
+  let at = -1
+  let quoted = false
+  let bracketed = false
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index] as string
+    if (quoted) {
+      if (char === '\\' && index + 1 < text.length) local += text[++index]
+      else if (char === '"') quoted = false
+      else local += char
+    } else if (char === '"' && at === -1) {
+      quoted = true
+    } else if (char === '[') {
+      bracketed = true
+    } else if (char === ']') {
+      bracketed = false
+    } else if (char === '@' && !bracketed) {
+      // A later @ means this one belonged to the local part, as it does in `a@b@example.com`
+      // spelt without quotes: keep the domain after the last one.
+      if (at !== -1) local += `@${text.slice(at + 1, index)}`
+      at = index
+    } else if (at === -1) {
+      local += char
+    }
+  }
+  if (quoted || at <= 0 || at === text.length - 1) return undefined
+  return { local, domain: text.slice(at + 1) }
+}
+
+/**
+ * A domain in the one form every spelling of it shares: trimmed, one trailing dot removed, lower
+ * case, internationalised names as A-labels (`bücher.example` is `xn--bcher-kva.example`, RFC 5890
+ * with UTS #46 mapping), and an address literal (RFC 5321 §4.1.3) written canonically. Text that
+ * is no valid name keeps its lower-cased NFC form, so a pattern and an address still meet.
+ */
 export function normalizeDomain(domain: string): string {
-  return domain.trim().normalize('NFC').toLowerCase().replace(/\.$/, '')
+  const text = domain.trim().replace(/\.$/, '')
+  if (text.startsWith('[')) return addressLiteral(text)
+  // ASCII only: the common case needs no IDNA processing.
+  if (/^[\x20-\x7e]*$/.test(text)) return text.toLowerCase()
+  return idnaToAscii(text) ?? text.normalize('NFC').toLowerCase()
+}
+
+/**
+ * UTS #46 ToASCII through the WHATWG URL parser, a global in Node.js and every runtime (no import
+ * leaves the domain layer). Characters that would make the parser read another URL part are
+ * refused first, so `a.example/x` can never become `a.example`.
+ */
+function idnaToAscii(text: string): string | undefined {
+  if (/[\s/\\?#@:%[\]<>"^|]/u.test(text) || /[\p{Cc}]/u.test(text)) return undefined
+  try {
+    const host = new URL(`http://${text}/`).hostname
+    return host === '' || host.startsWith('[') ? undefined : host
+  } catch {
+    return undefined
+  }
+}
+
+const IPV4_LITERAL = /^\[(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\]$/
+
+/** `[192.0.2.001]` is `[192.0.2.1]`; `[IPv6:2001:DB8:0::1]` is `[ipv6:2001:db8::1]`; one key per address. */
+function addressLiteral(text: string): string {
+  const ipv4 = IPV4_LITERAL.exec(text)
+  if (ipv4 !== null) {
+    const octets = ipv4.slice(1).map(Number)
+    if (octets.every((octet) => octet <= 255)) return `[${octets.join('.')}]`
+  }
+  const ipv6 = /^\[ipv6:([0-9a-f:.]+)\]$/i.exec(text)
+  if (ipv6 !== null) {
+    try {
+      const host = new URL(`http://[${ipv6[1]}]/`).hostname
+      return `[ipv6:${host.slice(1, -1)}]`
+    } catch {
+      // Not an IPv6 address: fall through to the general form.
+    }
+  }
+  return text.normalize('NFC').toLowerCase()
 }
 
 /** `user+tag` → `user`; a local part that starts with `+` has no user to fall back to and stays. */
@@ -41,4 +143,22 @@ export function isNullSender(envelopeSender: string): boolean {
   if (text === '' || text === '<>') return true
   const mailbox = parseMailbox(text)
   return mailbox === undefined || mailbox.local === 'mailer-daemon'
+}
+
+/** The keys an envelope sender's bounces are counted under: its mailbox, and its domain. */
+export interface SenderKeys {
+  readonly mailbox: string
+  readonly domain: string
+}
+
+/**
+ * One mailbox, one key: a BATV signature changes with every message, and quoting, case, a `+tag`
+ * or the Unicode form of the domain do not change the mailbox, so counting raw strings would let
+ * a sender spell its way past the limit. Text that is no address counts under itself.
+ */
+export function senderKeys(envelopeSender: string): SenderKeys {
+  const mailbox = parseMailbox(envelopeSender)
+  if (mailbox !== undefined) return { mailbox: formatMailbox(mailbox), domain: mailbox.domain }
+  const text = envelopeSender.trim().toLowerCase()
+  return { mailbox: text, domain: text.slice(text.lastIndexOf('@') + 1) }
 }

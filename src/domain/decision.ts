@@ -2,7 +2,15 @@ import type { BounceSpec } from './bounce-spec.js'
 
 export type Disposition = 'STOP_RULE_SET' | 'CONTINUE'
 export type RecipientAction = 'accept' | 'bounce' | 'drop'
-export type GuardName = 'nullSender' | 'autoSubmitted' | 'spam' | 'virus' | 'forgedSender' | 'rate'
+export type GuardName =
+  | 'nullSender'
+  | 'autoSubmitted'
+  | 'spam'
+  | 'virus'
+  | 'forgedSender'
+  | 'unverifiedSender'
+  | 'rate'
+  | 'domainRate'
 
 export type RecipientDecision = AcceptDecision | BounceDecision | DropDecision
 

@@ -30,6 +30,8 @@ export interface BounceLedger {
   once<T>(key: string, work: () => Promise<T>): Promise<OnceResult<T>>
   /** Counts one more bounce to `sender` (a normalised mailbox) in the hour of `at`; resolves with the hour's count so far. */
   countBounceTo(sender: string, at: Date): Promise<number>
+  /** The same per envelope sender domain (normalised, ASCII): many mailboxes, one victim. */
+  countBounceToDomain(domain: string, at: Date): Promise<number>
 }
 
 /** The message could not be read (missing object, access denied, timeout, unparseable stream). */

@@ -69,5 +69,6 @@ export function lazyDynamoLedger(
       return loaded.once(key, work)
     },
     countBounceTo: async (sender, at) => (await ledger()).countBounceTo(sender, at),
+    countBounceToDomain: async (domain, at) => (await ledger()).countBounceToDomain(domain, at),
   }
 }

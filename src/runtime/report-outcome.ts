@@ -39,7 +39,7 @@ function describeBounce(outcome: InboundOutcome) {
     case 'dry-run':
       return { outcome: 'dry-run', wouldSend: bounce.request }
     case 'rate-limited':
-      return { outcome: 'rate-limited', bouncesThisHour: bounce.bouncesThisHour }
+      return { outcome: 'rate-limited', guard: bounce.guard, bouncesThisHour: bounce.bouncesThisHour }
     case 'failed':
       return { outcome: 'failed', request: bounce.request }
     case 'expired':

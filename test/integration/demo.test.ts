@@ -29,7 +29,7 @@ describe('npm run demo', () => {
         ])
       }
     }
-    expect(stdout).toContain('7 SendBounce request(s) would be sent')
+    expect(stdout).toContain('8 SendBounce request(s) would be sent')
     expect(stdout).toContain('Daily quota: 85,041 of 100,000 sent in the last 24 hours (85.04% used)')
     expect(stdout).toContain('Bounce rate (last 14 days): 6.26%, at or above the alert threshold of 5%')
   })

@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { DynamoLedger } from '../../src/adapters/dynamo-ledger.js'
 import { coldStartBounceHandler, invokeBounce, outcomeLine } from '../support/bounce-handler.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
 import { EVENTS_DIR, receiptEvent } from '../support/events.js'
@@ -117,20 +119,19 @@ describe('exactly one bounce per message, against DynamoDB on loopback', () => {
   })
 
   it('turns bounces to one sender beyond maxBouncesPerSender an hour into drops (guard rate)', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'rate-'))
-    const rules = (await readFile(join(EVENTS_DIR, 'bounce-rules.yml'), 'utf8')).replace(
-      'maxBouncesPerSender: 10',
-      'maxBouncesPerSender: 3',
-    )
-    await writeFile(join(directory, 'bounce-rules.yml'), rules)
-    for (const list of ['mailboxes.txt', 'blocked-senders.txt']) {
-      await writeFile(join(directory, list), await readFile(join(EVENTS_DIR, list)))
-    }
-    const handler = await coldStart({ RULES_FILE: join(directory, 'bounce-rules.yml') })
-    const sender = `forged-${Date.now()}@victim.example`
+    const handler = await coldStart({ RULES_FILE: await sampleRulesWith('maxBouncesPerSender: 3') })
+    const stamp = Date.now()
+    // One mailbox, five spellings: quoted, escaped, upper case, Unicode and A-label domain.
+    const spellings = [
+      `forged-${stamp}@bücher.example`,
+      `"forged-${stamp}"@xn--bcher-kva.example`,
+      `"forged\\-${stamp}"@BÜCHER.example`,
+      `FORGED-${stamp}@XN--BCHER-KVA.example`,
+      `"Forged-${stamp}+x"@bücher.example.`,
+    ]
 
     const outcomes = []
-    for (let message = 0; message < 5; message += 1) {
+    for (const sender of spellings) {
       const { lines } = await invokeBounce(handler, freshEvent('RequestResponse', sender))
       outcomes.push(outcomeLine(lines))
     }
@@ -153,5 +154,71 @@ describe('exactly one bounce per message, against DynamoDB on loopback', () => {
       },
     ])
     expect(outcomes[4]?.disposition).toBe('STOP_RULE_SET')
+    expect(outcomes[4]?.bounce).toEqual({ outcome: 'rate-limited', guard: 'rate', bouncesThisHour: 5 })
+  })
+
+  it('turns bounces to many mailboxes of one domain beyond maxBouncesPerSenderDomain into drops (guard domainRate)', async () => {
+    const handler = await coldStart({
+      RULES_FILE: await sampleRulesWith('maxBouncesPerSenderDomain: 2'),
+    })
+    const domain = `victim-${Date.now()}.example`
+    const outcomes = []
+    for (const local of ['alice', 'bob', 'carol']) {
+      const { lines } = await invokeBounce(handler, freshEvent('RequestResponse', `${local}@${domain}`))
+      outcomes.push(outcomeLine(lines))
+    }
+    expect(sentBounces()).toBe(2)
+    expect(outcomes[2]?.bounce).toEqual({ outcome: 'rate-limited', guard: 'domainRate', bouncesThisHour: 3 })
+    expect(outcomes[2]?.recipients).toEqual([
+      expect.objectContaining({ action: 'drop', guard: 'domainRate' }),
+    ])
   })
 })
+
+describe('the DynamoDB ledger’s hourly counters, against DynamoDB on loopback', () => {
+  it('counts per mailbox and per domain under separate keys, per UTC hour, with a TTL', async () => {
+    const client = new DynamoDBClient({ endpoint: dynamo.url, region: 'us-east-1' })
+    const ledger = new DynamoLedger(client, TABLE)
+    const at = new Date('2026-11-20T14:59:59.000Z')
+    const target = `counted-${Date.now()}.example`
+    try {
+      expect(await ledger.countBounceToDomain(target, at)).toBe(1)
+      expect(await ledger.countBounceToDomain(target, at)).toBe(2)
+      // The same text as a mailbox key is another counter.
+      expect(await ledger.countBounceTo(target, at)).toBe(1)
+      // The next hour starts again.
+      expect(await ledger.countBounceToDomain(target, new Date('2026-11-20T15:00:00.000Z'))).toBe(1)
+
+      const { Item } = await client.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: `bounces-to-domain#${target}#2026-11-20T14` } },
+        }),
+      )
+      // Expires an hour after its hour ends.
+      expect(Item).toEqual({
+        id: { S: `bounces-to-domain#${target}#2026-11-20T14` },
+        count: { N: '2' },
+        expiration: { N: String(Date.parse('2026-11-20T16:00:00.000Z') / 1000) },
+      })
+    } finally {
+      client.destroy()
+    }
+  })
+})
+
+/** The sample rules (events/bounce-rules.yml) with one safety setting replaced, in a fresh folder. */
+async function sampleRulesWith(setting: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'rate-'))
+  const [name] = setting.split(':')
+  const rules = (await readFile(join(EVENTS_DIR, 'bounce-rules.yml'), 'utf8')).replace(
+    new RegExp(`${name}: \\d+`),
+    setting,
+  )
+  if (!rules.includes(setting)) throw new Error(`the sample rules have no ${name}`)
+  await writeFile(join(directory, 'bounce-rules.yml'), rules)
+  for (const list of ['mailboxes.txt', 'blocked-senders.txt']) {
+    await writeFile(join(directory, list), await readFile(join(EVENTS_DIR, list)))
+  }
+  return join(directory, 'bounce-rules.yml')
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { formatMailbox, isNullSender, normalizeDomain, parseMailbox } from '../../src/domain/address.js'
+import {
+  formatMailbox,
+  isNullSender,
+  normalizeDomain,
+  parseMailbox,
+  senderKeys,
+} from '../../src/domain/address.js'
 import { AddressSet, PatternError } from '../../src/domain/address-set.js'
 import { BouncerError } from '../../src/domain/errors.js'
 
@@ -17,24 +23,97 @@ describe('parseMailbox', () => {
     expect(parseMailbox('+tag@example.com')).toEqual({ local: '+tag', domain: 'example.com' })
   })
 
-  it('uses the last @ so a quoted local part with @ keeps its domain', () => {
+  it('uses the @ outside quotes so a quoted local part with @ keeps its domain', () => {
     expect(parseMailbox('"a@b"@example.com')).toEqual({ local: '"a@b"', domain: 'example.com' })
   })
 
-  it.each(['', '<>', 'alice', '@example.com', 'alice@', '<alice@>', 'prvs=abc=@example.com', '  '])(
-    'returns undefined for %j',
-    (raw) => {
-      expect(parseMailbox(raw)).toBeUndefined()
-    },
-  )
+  it('undoes quoting that changes nothing and quoted-pairs (RFC 5321 §4.1.2): one key per mailbox', () => {
+    for (const spelling of [
+      'victim@gmail.com',
+      '"victim"@gmail.com',
+      '"vic\\tim"@gmail.com',
+      '"VICTIM"@Gmail.COM',
+      '"vic"tim@gmail.com',
+      '<"victim+x"@gmail.com>',
+    ]) {
+      expect(parseMailbox(spelling), spelling).toEqual({ local: 'victim', domain: 'gmail.com' })
+    }
+    expect(parseMailbox('"first.last"@example.com')).toEqual({ local: 'first.last', domain: 'example.com' })
+  })
+
+  it('keeps the quotes a local part needs, with only " and \\ escaped', () => {
+    expect(parseMailbox('"john doe"@example.com')?.local).toBe('"john doe"')
+    expect(parseMailbox('"john\\ doe"@example.com')?.local).toBe('"john doe"')
+    expect(parseMailbox('"a\\"b"@example.com')?.local).toBe('"a\\"b"')
+    expect(parseMailbox('"a..b"@example.com')?.local).toBe('"a..b"')
+    expect(parseMailbox('".a"@example.com')?.local).toBe('".a"')
+  })
+
+  it('reads through quoting to find MAILER-DAEMON, BATV and +tags', () => {
+    expect(parseMailbox('"MAILER-DAEMON"@mx.example')).toEqual({
+      local: 'mailer-daemon',
+      domain: 'mx.example',
+    })
+    expect(parseMailbox('"prvs=0123abcdef=bob"@example.org')).toEqual({ local: 'bob', domain: 'example.org' })
+  })
+
+  it('ignores an RFC 5321 source route', () => {
+    expect(parseMailbox('<@relay.example,@hop.example:Bob@Example.org>')).toEqual({
+      local: 'bob',
+      domain: 'example.org',
+    })
+  })
+
+  it('writes an internationalised domain as A-labels, as its ASCII spelling is', () => {
+    const ascii = { local: 'victim', domain: 'xn--bcher-kva.example' }
+    expect(parseMailbox('victim@bücher.example')).toEqual(ascii)
+    expect(parseMailbox('victim@BÜCHER.example')).toEqual(ascii)
+    expect(parseMailbox('victim@XN--BCHER-KVA.example')).toEqual(ascii)
+    expect(parseMailbox('victim@ｂüｃｈｅｒ。example')).toEqual(ascii)
+  })
+
+  it('writes an address literal one way per address, one bucket per literal', () => {
+    expect(parseMailbox('victim@[142.250.000.001]')).toEqual({ local: 'victim', domain: '[142.250.0.1]' })
+    expect(parseMailbox('victim@[142.250.0.1]')).toEqual({ local: 'victim', domain: '[142.250.0.1]' })
+    expect(parseMailbox('victim@[142.250.0.2]')?.domain).toBe('[142.250.0.2]')
+    expect(parseMailbox('victim@[IPv6:2001:DB8:0:0::1]')?.domain).toBe('[ipv6:2001:db8::1]')
+    expect(parseMailbox('victim@[ipv6:2001:db8::1]')?.domain).toBe('[ipv6:2001:db8::1]')
+    // Not an address: kept as written, lower-cased.
+    expect(parseMailbox('victim@[999.1.1.1]')?.domain).toBe('[999.1.1.1]')
+    expect(parseMailbox('victim@[X-Tag:Some@Thing]')?.domain).toBe('[x-tag:some@thing]')
+  })
+
+  it.each([
+    '',
+    '<>',
+    'alice',
+    '@example.com',
+    'alice@',
+    '<alice@>',
+    'prvs=abc=@example.com',
+    '  ',
+    '""@example.com',
+    '"unterminated@example.com',
+  ])('returns undefined for %j', (raw) => {
+    expect(parseMailbox(raw)).toBeUndefined()
+  })
 
   it('formats a mailbox back as local@domain', () => {
     expect(formatMailbox({ local: 'alice', domain: 'example.com' })).toBe('alice@example.com')
   })
 
-  it('normalises a domain: trimmed, lower-cased, one trailing dot removed, NFC', () => {
+  it('normalises a domain: trimmed, lower-cased, one trailing dot removed, IDNA A-labels', () => {
     expect(normalizeDomain(' Example.COM. ')).toBe('example.com')
-    expect(normalizeDomain('cafe\u0301.example')).toBe('caf\u00e9.example')
+    // Decomposed and composed é are one name.
+    expect(normalizeDomain('cafe\u0301.example')).toBe('xn--caf-dma.example')
+    expect(normalizeDomain('caf\u00e9.example')).toBe('xn--caf-dma.example')
+  })
+
+  it('never lets the URL parser read past the host: such text keeps its own lower-cased form', () => {
+    expect(normalizeDomain('bücher.example/x')).toBe('bücher.example/x')
+    expect(normalizeDomain('bücher.example:25')).toBe('bücher.example:25')
+    expect(normalizeDomain('b%C3%BCcher.exämple')).toBe('b%c3%bccher.exämple')
+    expect(normalizeDomain('bü cher.example')).toBe('bü cher.example')
   })
 })
 
@@ -48,6 +127,9 @@ describe('isNullSender', () => {
     'mailer-daemon@mx.example.net',
     '<Mailer-Daemon@x.example>',
     'MAILER-DAEMON',
+    '"MAILER-DAEMON"@host.example',
+    '"mailer\\-daemon"@host.example',
+    '""@host.example',
   ])('%j is a null sender', (sender) => {
     expect(isNullSender(sender)).toBe(true)
   })
@@ -60,6 +142,20 @@ describe('isNullSender', () => {
     'daemon@example.com',
   ])('%j is not a null sender', (sender) => {
     expect(isNullSender(sender)).toBe(false)
+  })
+})
+
+describe('senderKeys', () => {
+  it('counts a mailbox and its domain under their normalised forms', () => {
+    expect(senderKeys('prvs=0123abcdef="Bob+x"@BÜCHER.example')).toEqual({
+      mailbox: 'bob@xn--bcher-kva.example',
+      domain: 'xn--bcher-kva.example',
+    })
+  })
+
+  it('counts text that is no address under itself', () => {
+    expect(senderKeys(' Garbage@ ')).toEqual({ mailbox: 'garbage@', domain: '' })
+    expect(senderKeys('nobody')).toEqual({ mailbox: 'nobody', domain: 'nobody' })
   })
 })
 

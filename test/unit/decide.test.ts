@@ -255,8 +255,8 @@ describe('decide: verdict and dmarcPolicy conditions', () => {
   const names: VerdictName[] = ['spam', 'virus', 'spf', 'dkim', 'dmarc']
 
   it.each(names)('verdict %s with a single status and with a list', (name) => {
-    // Safety off so spam/virus/forged guards do not turn the bounce into a drop here.
-    const safety = 'safety: { spam: false, virus: false, forgedSender: false }'
+    // Safety off so the verdict guards do not turn the bounce into a drop here.
+    const safety = 'safety: { spam: false, virus: false, forgedSender: false, unverifiedSender: false }'
     const single = ruleSetFromYaml(
       rulesYaml(
         `  - { name: single, when: { verdict: { ${name}: GRAY } }, bounce: { type: ContentRejected } }`,

@@ -61,12 +61,13 @@ class FakeSender implements BounceSender {
   }
 }
 
-/** once(): claim, run, keep the result; a throwing run releases the claim. Counts per sender and hour. */
+/** once(): claim, run, keep the result; a throwing run releases the claim. Counts per sender, domain and hour. */
 class MemoryLedger implements BounceLedger {
   readonly results = new Map<string, unknown>()
   readonly claims = new Set<string>()
   readonly counts = new Map<string, number>()
   readonly countCalls: { sender: string; at: Date }[] = []
+  readonly domainCountCalls: { domain: string; at: Date }[] = []
   onceCalls = 0
 
   async once<T>(key: string, work: () => Promise<T>): Promise<OnceResult<T>> {
@@ -87,7 +88,16 @@ class MemoryLedger implements BounceLedger {
 
   async countBounceTo(sender: string, at: Date): Promise<number> {
     this.countCalls.push({ sender, at })
-    const key = `${sender}#${at.toISOString().slice(0, 13)}`
+    return this.count(`to#${sender}`, at)
+  }
+
+  async countBounceToDomain(domain: string, at: Date): Promise<number> {
+    this.domainCountCalls.push({ domain, at })
+    return this.count(`to-domain#${domain}`, at)
+  }
+
+  private count(target: string, at: Date): number {
+    const key = `${target}#${at.toISOString().slice(0, 13)}`
     const count = (this.counts.get(key) ?? 0) + 1
     this.counts.set(key, count)
     return count
@@ -537,7 +547,7 @@ describe('the rate guard (maxBouncesPerSender)', () => {
     const outcomes: InboundOutcome[] = []
     for (let n = 1; n <= 4; n += 1) outcomes.push(await h.run(from('spammy@sender.example', n)))
     expect(outcomes.map((o) => o.bounce.kind)).toEqual(['sent', 'sent', 'rate-limited', 'rate-limited'])
-    expect(outcomes[2]?.bounce).toEqual({ kind: 'rate-limited', bouncesThisHour: 3 })
+    expect(outcomes[2]?.bounce).toEqual({ kind: 'rate-limited', guard: 'rate', bouncesThisHour: 3 })
     expect(outcomes[2]?.decisions).toEqual([
       {
         recipient: 'ghost@example.com',
@@ -575,7 +585,7 @@ describe('the rate guard (maxBouncesPerSender)', () => {
     await h.run(from('prvs=0123456789=Bob@Sender.example', 1))
     await h.run(from('prvs=9876543210=bob@sender.example', 2))
     const third = await h.run(from('bob+x@SENDER.example', 3))
-    expect(third.bounce).toEqual({ kind: 'rate-limited', bouncesThisHour: 3 })
+    expect(third.bounce).toEqual({ kind: 'rate-limited', guard: 'rate', bouncesThisHour: 3 })
     expect(h.ledger.countCalls.map((call) => call.sender)).toEqual([
       'bob@sender.example',
       'bob@sender.example',
@@ -583,11 +593,36 @@ describe('the rate guard (maxBouncesPerSender)', () => {
     ])
   })
 
+  it('counts every spelling of one mailbox once: quoting, escapes, IDNA, address literals', async () => {
+    const h = harness(ruleSet(RULES, 'safety: { maxBouncesPerSender: 3, maxBouncesPerSenderDomain: 100 }'))
+    const spellings = [
+      '"victim"@bücher.example',
+      '"vic\\tim"@xn--bcher-kva.example',
+      'Victim@BÜCHER.example.',
+    ]
+    for (const [n, sender] of spellings.entries()) await h.run(from(sender, n))
+    expect(h.ledger.countCalls.map((call) => call.sender)).toEqual([
+      'victim@xn--bcher-kva.example',
+      'victim@xn--bcher-kva.example',
+      'victim@xn--bcher-kva.example',
+    ])
+    expect((await h.run(from('victim@xn--bcher-kva.example', 9))).bounce).toMatchObject({
+      kind: 'rate-limited',
+      guard: 'rate',
+    })
+    await h.run(from('victim@[142.250.000.001]', 10))
+    await h.run(from('victim@[142.250.0.1]', 11))
+    expect(h.ledger.countCalls.slice(-2).map((call) => call.sender)).toEqual([
+      'victim@[142.250.0.1]',
+      'victim@[142.250.0.1]',
+    ])
+  })
+
   it('a replayed rate-limited result stays rate-limited', async () => {
     const h = harness(limited())
     for (let n = 1; n <= 3; n += 1) await h.run(from('a@sender.example', n))
     const replay = await h.run(from('a@sender.example', 3))
-    expect(replay.bounce).toEqual({ kind: 'rate-limited', bouncesThisHour: 3 })
+    expect(replay.bounce).toEqual({ kind: 'rate-limited', guard: 'rate', bouncesThisHour: 3 })
     expect(replay.decisions[0]).toMatchObject({ action: 'drop', guard: 'rate' })
     expect(h.sender.requests).toHaveLength(2)
   })
@@ -604,5 +639,54 @@ describe('the rate guard (maxBouncesPerSender)', () => {
     const h = harness(limited(), { ledger: null })
     for (let n = 1; n <= 4; n += 1) await h.run(from('a@sender.example', n))
     expect(h.sender.requests).toHaveLength(4)
+  })
+})
+
+describe('the domain rate guard (maxBouncesPerSenderDomain)', () => {
+  const limited = () => ruleSet(RULES, 'safety: { maxBouncesPerSenderDomain: 3 }')
+  const from = (envelopeSender: string, n: number) =>
+    to(['ghost@example.com'], { envelopeSender, messageId: `d${n}` })
+
+  it('many mailboxes of one domain share its hourly limit: beyond it, drops with guard domainRate', async () => {
+    const h = harness(limited())
+    const outcomes: InboundOutcome[] = []
+    for (let n = 1; n <= 5; n += 1) outcomes.push(await h.run(from(`user${n}@victim.example`, n)))
+    expect(outcomes.map((o) => o.bounce.kind)).toEqual([
+      'sent',
+      'sent',
+      'sent',
+      'rate-limited',
+      'rate-limited',
+    ])
+    expect(outcomes[3]?.bounce).toEqual({ kind: 'rate-limited', guard: 'domainRate', bouncesThisHour: 4 })
+    expect(outcomes[3]?.decisions[0]).toMatchObject({ action: 'drop', guard: 'domainRate' })
+    expect(h.ledger.domainCountCalls.map((call) => call.domain)).toEqual(Array(5).fill('victim.example'))
+    expect(h.sender.requests).toHaveLength(3)
+    // Another domain has its own allowance.
+    expect((await h.run(from('user@other.example', 6))).bounce.kind).toBe('sent')
+  })
+
+  it('counts the domain in its ASCII form: the Unicode and the A-label spelling are one domain', async () => {
+    const h = harness(limited())
+    await h.run(from('a@bücher.example', 1))
+    await h.run(from('b@XN--BCHER-KVA.example', 2))
+    expect(h.ledger.domainCountCalls.map((call) => call.domain)).toEqual([
+      'xn--bcher-kva.example',
+      'xn--bcher-kva.example',
+    ])
+  })
+
+  it('the mailbox limit is named first when both are passed', async () => {
+    const h = harness(ruleSet(RULES, 'safety: { maxBouncesPerSender: 1, maxBouncesPerSenderDomain: 1 }'))
+    await h.run(from('a@victim.example', 1))
+    expect((await h.run(from('a@victim.example', 2))).bounce).toMatchObject({ guard: 'rate' })
+  })
+
+  it('defaults to 50 per hour', async () => {
+    const h = harness(ruleSet(RULES))
+    const kinds: string[] = []
+    for (let n = 1; n <= 51; n += 1) kinds.push((await h.run(from(`u${n}@victim.example`, n))).bounce.kind)
+    expect(kinds.filter((kind) => kind === 'sent')).toHaveLength(50)
+    expect(kinds[50]).toBe('rate-limited')
   })
 })

@@ -19,7 +19,9 @@ const only = (overrides: Partial<SafetySettings>): SafetySettings => ({
   spam: false,
   virus: false,
   forgedSender: false,
+  unverifiedSender: false,
   maxBouncesPerSender: 10,
+  maxBouncesPerSenderDomain: 50,
   ...overrides,
 })
 
@@ -41,14 +43,16 @@ const withHeaders = (...headers: ReturnType<typeof header>[]) =>
   receivedMessage({ headers: [header('Content-Type', 'text/plain'), ...headers] })
 
 describe('defaults', () => {
-  it('every guard is on, and 10 bounces per sender per hour', () => {
+  it('every guard is on: 10 bounces per sender mailbox and 50 per sender domain an hour', () => {
     expect(DEFAULT_SAFETY).toEqual({
       nullSender: true,
       autoSubmitted: true,
       spam: true,
       virus: true,
       forgedSender: true,
+      unverifiedSender: true,
       maxBouncesPerSender: 10,
+      maxBouncesPerSenderDomain: 50,
     })
   })
 
@@ -216,23 +220,146 @@ describe('spam, virus, forgedSender', () => {
     ).toBeUndefined()
   })
 
-  it('forgedSender needs spf FAIL and dmarc FAIL together', () => {
-    expect(guardOf(receivedMessage({ verdicts: { spf: 'FAIL', dmarc: 'FAIL' } }))).toBe('forgedSender')
-    expect(bounceUnder(receivedMessage({ verdicts: { spf: 'FAIL', dmarc: 'FAIL' } }))).toEqual({
-      action: 'drop',
-      guard: 'forgedSender',
-    })
-    expect(guardOf(receivedMessage({ verdicts: { spf: 'FAIL' } }))).toBeUndefined()
+  it('forgedSender: SPF FAIL for MAIL FROM drops, whatever DMARC says about the From header', () => {
+    for (const dmarc of ['FAIL', 'GRAY', 'PASS', 'PROCESSING_FAILED', 'DISABLED'] as const) {
+      for (const dkim of ['FAIL', 'GRAY', 'PASS'] as const) {
+        const forged = receivedMessage({
+          envelopeSender: 'victim@victim.example',
+          verdicts: { spf: 'FAIL', dmarc, dkim },
+        })
+        expect(guardOf(forged)).toBe('forgedSender')
+        expect(bounceUnder(forged)).toEqual({ action: 'drop', guard: 'forgedSender' })
+      }
+    }
     expect(guardOf(receivedMessage({ verdicts: { dmarc: 'FAIL' } }))).toBeUndefined()
-    expect(
-      guardOf(receivedMessage({ verdicts: { spf: 'FAIL', dmarc: 'GRAY', dkim: 'FAIL' } })),
-    ).toBeUndefined()
     expect(
       guardOf(receivedMessage({ verdicts: { spf: 'FAIL', dmarc: 'FAIL' } }), {
         ...DEFAULT_SAFETY,
         forgedSender: false,
+        unverifiedSender: false,
       }),
     ).toBeUndefined()
+  })
+})
+
+/** SES's own Authentication-Results field, as it prepends it (real captures have this shape). */
+const sesResults = (dkim: string, authservId = 'amazonses.com') =>
+  header(
+    'Authentication-Results',
+    `${authservId}; spf=none (spfCheck: 203.0.113.9 is neither permitted nor denied by domain of victim.example) ` +
+      `client-ip=203.0.113.9; envelope-from=someone@victim.example; helo=mx.victim.example; ${dkim}; dmarc=none header.from=victim.example;`,
+  )
+
+describe('unverifiedSender', () => {
+  const unsure = { spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' } as const
+  const sender = (envelopeSender: string, ...headers: ReturnType<typeof header>[]) =>
+    receivedMessage({
+      envelopeSender,
+      verdicts: unsure,
+      headers: [...headers, header('Content-Type', 'text/plain')],
+    })
+
+  it('SPF PASS verifies MAIL FROM', () => {
+    expect(
+      guardOf(receivedMessage({ verdicts: { spf: 'PASS', dkim: 'FAIL', dmarc: 'FAIL' } })),
+    ).toBeUndefined()
+  })
+
+  it.each(['GRAY', 'PROCESSING_FAILED', 'DISABLED'] as const)(
+    'SPF %s and no DKIM pass: drop with guard unverifiedSender',
+    (spf) => {
+      for (const dkim of ['FAIL', 'GRAY', 'PROCESSING_FAILED', 'DISABLED'] as const) {
+        const message = receivedMessage({ verdicts: { spf, dkim, dmarc: 'PASS' } })
+        expect(guardOf(message)).toBe('unverifiedSender')
+        expect(bounceUnder(message)).toEqual({ action: 'drop', guard: 'unverifiedSender' })
+      }
+    },
+  )
+
+  it('a DKIM pass of the MAIL FROM domain or a parent of it verifies, read from SES’s field', () => {
+    expect(
+      guardOf(sender('a@victim.example', sesResults('dkim=pass header.i=@victim.example'))),
+    ).toBeUndefined()
+    expect(
+      guardOf(sender('bounce-7@em.victim.example', sesResults('dkim=pass header.i=@victim.example'))),
+    ).toBeUndefined()
+    expect(
+      guardOf(
+        sender(
+          'a@Victim.Example',
+          sesResults('dkim=pass (2048-bit key) header.d="VICTIM.example" header.s=s1'),
+        ),
+      ),
+    ).toBeUndefined()
+    // Two signatures, the aligned one second.
+    expect(
+      guardOf(
+        sender(
+          'a@victim.example',
+          sesResults('dkim=pass header.i=@esp.example; dkim=pass header.i=@victim.example'),
+        ),
+      ),
+    ).toBeUndefined()
+    // IDNA: the signature names the A-label, the sender wrote Unicode.
+    expect(
+      guardOf(sender('a@bücher.example', sesResults('dkim=pass header.i=@xn--bcher-kva.example'))),
+    ).toBeUndefined()
+  })
+
+  it('a DKIM pass that does not align with MAIL FROM does not verify it', () => {
+    for (const dkim of [
+      'dkim=pass header.i=@forger.example', // the forger signs its own domain
+      'dkim=pass header.i=@sub.victim.example', // a child may belong to someone else
+      'dkim=pass header.i=@notvictim.example', // a suffix of the name is no parent
+      'dkim=fail header.i=@victim.example',
+      'dkim=pass', // no domain named
+    ]) {
+      expect(guardOf(sender('a@victim.example', sesResults(dkim))), dkim).toBe('unverifiedSender')
+    }
+  })
+
+  it('trusts only the topmost field, and only with SES’s authserv-id: a forged one lower down counts for nothing', () => {
+    const forged = header('Authentication-Results', 'amazonses.com; dkim=pass header.i=@victim.example')
+    expect(
+      guardOf(sender('a@victim.example', sesResults('dkim=pass header.i=@forger.example'), forged)),
+    ).toBe('unverifiedSender')
+    expect(
+      guardOf(
+        sender('a@victim.example', sesResults('dkim=pass header.i=@victim.example', 'mx.forger.example')),
+      ),
+    ).toBe('unverifiedSender')
+    // No field at all, though SES said DKIM passed: nothing to align with.
+    expect(guardOf(sender('a@victim.example'))).toBe('unverifiedSender')
+  })
+
+  it('with truncated headers and no field in sight, reads the stored message', () => {
+    const truncated = receivedMessage({
+      envelopeSender: 'a@victim.example',
+      verdicts: unsure,
+      headersTruncated: true,
+      headers: [header('Subject', 'x')],
+    })
+    expect(guardOf(truncated)).toEqual({ needs: 'content' })
+    const stored = content({
+      headers: [sesResults('dkim=pass header.i=@victim.example'), header('Content-Type', 'text/plain')],
+    })
+    expect(safetyGuard(DEFAULT_SAFETY, facts(truncated, { content: stored }))).toBeUndefined()
+    const unaligned = content({
+      headers: [sesResults('dkim=pass header.i=@forger.example'), header('Content-Type', 'text/plain')],
+    })
+    expect(safetyGuard(DEFAULT_SAFETY, facts(truncated, { content: unaligned }))).toBe('unverifiedSender')
+    // SPF PASS needs no headers at all.
+    expect(
+      guardOf(
+        { ...truncated, verdicts: { ...truncated.verdicts, spf: 'PASS' } },
+        only({ unverifiedSender: true }),
+      ),
+    ).toBeUndefined()
+  })
+
+  it('is off when disabled: an unverified sender gets its bounce', () => {
+    const message = receivedMessage({ verdicts: { spf: 'GRAY', dkim: 'GRAY', dmarc: 'GRAY' } })
+    expect(bounceUnder(message, { ...DEFAULT_SAFETY, unverifiedSender: false })).toEqual({ action: 'bounce' })
   })
 })
 
@@ -243,19 +370,25 @@ describe('each guard alone', () => {
     ['spam', receivedMessage({ verdicts: { spam: 'FAIL' } })],
     ['virus', receivedMessage({ verdicts: { virus: 'FAIL' } })],
     ['forgedSender', receivedMessage({ verdicts: { spf: 'FAIL', dmarc: 'FAIL' } })],
+    ['unverifiedSender', receivedMessage({ verdicts: { spf: 'GRAY', dkim: 'GRAY' } })],
   ]
+
+  // SPF FAIL is also unverified: forgedSender's case is caught by unverifiedSender when it is off.
+  const alsoUnverified: Partial<Record<GuardName, GuardName>> = { forgedSender: 'unverifiedSender' }
 
   it.each(cases)('%s fires with only its own setting on, and not with only it off', (guard, message) => {
     expect(guardOf(message, only({ [guard]: true }))).toBe(guard)
-    expect(guardOf(message, { ...DEFAULT_SAFETY, [guard]: false })).toBeUndefined()
-    expect(bounceUnder(message, { ...DEFAULT_SAFETY, [guard]: false })).toEqual({ action: 'bounce' })
+    const without = alsoUnverified[guard]
+    const off = { ...DEFAULT_SAFETY, [guard]: false, ...(without === undefined ? {} : { [without]: false }) }
+    expect(guardOf(message, off)).toBeUndefined()
+    expect(bounceUnder(message, off)).toEqual({ action: 'bounce' })
   })
 
   it('with every guard off nothing fires', () => {
     for (const [, message] of cases) expect(guardOf(message, only({}))).toBeUndefined()
   })
 
-  it('names the first guard that applies: nullSender, spam, virus, forgedSender, autoSubmitted', () => {
+  it('names the first guard that applies: nullSender, spam, virus, forgedSender, unverifiedSender, autoSubmitted', () => {
     const everything = receivedMessage({
       envelopeSender: '',
       verdicts: { spam: 'FAIL', virus: 'FAIL', spf: 'FAIL', dmarc: 'FAIL' },
@@ -266,6 +399,9 @@ describe('each guard alone', () => {
     expect(guardOf(everything, { ...DEFAULT_SAFETY, nullSender: false, spam: false })).toBe('virus')
     expect(guardOf(everything, { ...DEFAULT_SAFETY, nullSender: false, spam: false, virus: false })).toBe(
       'forgedSender',
+    )
+    expect(guardOf(everything, only({ unverifiedSender: true, autoSubmitted: true }))).toBe(
+      'unverifiedSender',
     )
     expect(guardOf(everything, only({ autoSubmitted: true }))).toBe('autoSubmitted')
   })
