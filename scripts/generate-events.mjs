@@ -956,7 +956,11 @@ add({
     'nobody@example.com: rule unknown-recipient would bounce, guard unverifiedSender turns it into drop → STOP_RULE_SET',
   source: 'events@smallclub.example',
   recipients: ['nobody@example.com'],
-  client: { helo: 'out-12.sendgrid-like.example', rdns: 'out-12.sendgrid-like.example', ip: '198.51.100.112' },
+  client: {
+    helo: 'out-12.sendgrid-like.example',
+    rdns: 'out-12.sendgrid-like.example',
+    ip: '198.51.100.112',
+  },
   v: { spam: 'PASS', virus: 'PASS', spf: 'GRAY', dkim: 'PASS', dmarc: 'GRAY' },
   dkimDomain: 'sendgrid-like.example',
   fromDomain: 'smallclub.example',
