@@ -141,6 +141,28 @@ function checkDeployParams(p) {
   optionalPercent('bounceRateAlertPercent')
   optionalPercent('complaintRateAlertPercent')
 
+  for (const name of [
+    'messagesUnreadableAlarmThreshold',
+    'bouncesFailedAlarmThreshold',
+    'messagesFailedAlarmThreshold',
+    'eventsRejectedAlarmThreshold',
+    'throttlesAlarmThreshold',
+  ]) {
+    const value = text(p[name])
+    if (!/^[1-9][0-9]{0,5}$/.test(value)) {
+      problem(name, `expected a whole number of at least 1 (per 5 minutes), got '${value}'`)
+    }
+  }
+  // Reserved concurrency: 0 would stop the function altogether, so it is refused; "none" reserves
+  // nothing. Lambda itself refuses a reservation that leaves fewer than 100 unreserved.
+  const concurrency = text(p.bounceConcurrency)
+  if (concurrency !== 'none' && !/^[1-9][0-9]{0,4}$/.test(concurrency)) {
+    problem(
+      'bounceConcurrency',
+      `expected the bounce function's reserved concurrency (a whole number of at least 1) or none, got '${concurrency}'`,
+    )
+  }
+
   const rulesBucket = text(p.rulesBucket)
   if (rulesBucket !== '' && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(rulesBucket)) {
     problem('rulesBucket', `'${rulesBucket}' is not an S3 bucket name`)

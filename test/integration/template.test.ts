@@ -334,6 +334,12 @@ beforeAll(async () => {
         'sesConfigurationSet=ops-mail',
         'rulesBucket=acme-config',
         'rulesPrefix=ses-bouncer/',
+        'messagesUnreadableAlarmThreshold=3',
+        'bouncesFailedAlarmThreshold=5',
+        'messagesFailedAlarmThreshold=2',
+        'eventsRejectedAlarmThreshold=4',
+        'throttlesAlarmThreshold=10',
+        'bounceConcurrency=none',
       ].flatMap((param) => ['--param', param]),
     ]),
     packageFails([
@@ -599,9 +605,12 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30)
   })
 
-  it('alarms on function errors, failed events and the quota used, to a topic with the optional e-mail', () => {
+  it('alarms on function errors, fail-open metrics, throttles, failed events and the quota used, to a topic with the optional e-mail', () => {
     const topicArn = `arn:aws:sns:${REGION}:${ACCOUNT}:ses-bouncer-dev-alarms`
-    expect(resource(dev, 'AlarmTopic', 'AWS::SNS::Topic')).toEqual({ TopicName: 'ses-bouncer-dev-alarms' })
+    expect(resource(dev, 'AlarmTopic', 'AWS::SNS::Topic')).toEqual({
+      TopicName: 'ses-bouncer-dev-alarms',
+      KmsMasterKeyId: '<AlarmTopicKey>',
+    })
     const alarms = Object.fromEntries(
       ofType(dev, 'AWS::CloudWatch::Alarm').map(([id, a]) => [
         id,
@@ -645,7 +654,53 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         comparison: atLeast,
         actions: [topicArn],
       },
+      // Fail open is a CONTINUE, not a Lambda error: the bounce function's own metrics page.
+      ...Object.fromEntries(
+        ['MessagesUnreadable', 'BouncesFailed', 'MessagesFailed', 'EventsRejected'].map((metric) => [
+          `${metric}Alarm`,
+          {
+            metric: `SesBouncer/${metric}`,
+            dimensions: [{ Name: 'service', Value: 'ses-bouncer' }],
+            threshold: 1,
+            comparison: atLeast,
+            actions: [topicArn],
+          },
+        ]),
+      ),
+      BounceThrottlesAlarm: {
+        metric: 'AWS/Lambda/Throttles',
+        dimensions: [{ Name: 'FunctionName', Value: 'ses-bouncer-dev-bounce' }],
+        threshold: 1,
+        comparison: atLeast,
+        actions: [topicArn],
+      },
     })
+    for (const [id, alarm] of ofType(dev, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties, id).toMatchObject({
+        OKActions: [topicArn],
+        TreatMissingData: 'notBreaching',
+        EvaluationPeriods: 1,
+      })
+    }
+    // Thresholds are deploy parameters.
+    const threshold = (id: string) => Number(variant.Resources[id]?.Properties.Threshold)
+    expect(
+      [
+        'MessagesUnreadableAlarm',
+        'BouncesFailedAlarm',
+        'MessagesFailedAlarm',
+        'EventsRejectedAlarm',
+        'BounceThrottlesAlarm',
+      ].map(threshold),
+    ).toEqual([3, 5, 2, 4, 10])
+    for (const id of [
+      'MessagesUnreadableAlarm',
+      'BouncesFailedAlarm',
+      'MessagesFailedAlarm',
+      'EventsRejectedAlarm',
+    ]) {
+      expect(dev.Resources[id]?.Properties).toMatchObject({ Statistic: 'Sum', Period: 300 })
+    }
     expect(ofType(dev, 'AWS::SNS::Subscription')).toEqual([])
     expect(Number(variant.Resources.QuotaUsedAlarm?.Properties.Threshold)).toBe(90)
     expect(resource(variant, 'AlarmEmailSubscription', 'AWS::SNS::Subscription')).toEqual({
@@ -653,6 +708,56 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       Protocol: 'email',
       Endpoint: 'ops@acme.example.org',
     })
+  })
+
+  it('encrypts the alarm topic with its own rotating key that CloudWatch alarms may publish with', () => {
+    // Not alias/aws/sns: the AWS managed key's policy cannot grant CloudWatch, so alarms could not publish.
+    expect(dev.raw).not.toMatch(/alias\/aws\/sns/)
+    const key = resource(dev, 'AlarmTopicKey', 'AWS::KMS::Key')
+    expect(key.EnableKeyRotation).toBe(true)
+    expect(key.KeyPolicy).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AccountAdministersTheKeyThroughIam',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        {
+          Sid: 'CloudWatchAlarmsOfThisAccountPublish',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          Resource: '*',
+          Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
+        },
+      ],
+    })
+    expect(resource(dev, 'AlarmTopicKeyAlias', 'AWS::KMS::Alias')).toEqual({
+      AliasName: 'alias/ses-bouncer-dev-alarms',
+      TargetKeyId: '<AlarmTopicKey>',
+    })
+    // Every alarm publishes to that topic and no other.
+    for (const [id, alarm] of ofType(dev, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([
+        `arn:aws:sns:${REGION}:${ACCOUNT}:ses-bouncer-dev-alarms`,
+      ])
+    }
+  })
+
+  it('reserves concurrency for the bounce function, or none when asked', () => {
+    expect(
+      Number(resource(dev, 'BounceLambdaFunction', 'AWS::Lambda::Function').ReservedConcurrentExecutions),
+    ).toBe(20)
+    expect(
+      resource(variant, 'BounceLambdaFunction', 'AWS::Lambda::Function').ReservedConcurrentExecutions,
+    ).toBeUndefined()
+    // The other functions share the account's unreserved pool.
+    for (const id of ['QuotaLambdaFunction', 'ActivateRuleSetLambdaFunction']) {
+      expect(dev.Resources[id]?.Properties.ReservedConcurrentExecutions, id).toBeUndefined()
+    }
   })
 
   it('grants the bounce function only what it calls', () => {

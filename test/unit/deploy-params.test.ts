@@ -38,6 +38,12 @@ const valid: Params = {
   rulesBucket: '',
   rulesPrefix: '',
   rulesRefreshSeconds: '60',
+  messagesUnreadableAlarmThreshold: '1',
+  bouncesFailedAlarmThreshold: '1',
+  messagesFailedAlarmThreshold: '1',
+  eventsRejectedAlarmThreshold: '1',
+  throttlesAlarmThreshold: '1',
+  bounceConcurrency: '20',
 }
 
 describe('serverless/deploy-params.cjs', () => {
@@ -121,6 +127,31 @@ describe('serverless/deploy-params.cjs', () => {
       'bounceSender: mailer-daemon@example.com is a reserved example domain (RFC 2606); name your own',
       'alertEmailTo: ops@acme.test is a reserved example domain (RFC 2606); name your own',
     ])
+  })
+
+  it('checks the alarm thresholds and the reserved concurrency', () => {
+    expect(
+      plugin.checkDeployParams({ ...valid, bouncesFailedAlarmThreshold: '25', bounceConcurrency: 'none' }),
+    ).toEqual([])
+    expect(
+      plugin.checkDeployParams({
+        ...valid,
+        messagesUnreadableAlarmThreshold: '0',
+        bouncesFailedAlarmThreshold: '1.5',
+        messagesFailedAlarmThreshold: '',
+        eventsRejectedAlarmThreshold: 'many',
+        throttlesAlarmThreshold: '-1',
+        bounceConcurrency: '0',
+      }),
+    ).toEqual([
+      "messagesUnreadableAlarmThreshold: expected a whole number of at least 1 (per 5 minutes), got '0'",
+      "bouncesFailedAlarmThreshold: expected a whole number of at least 1 (per 5 minutes), got '1.5'",
+      "messagesFailedAlarmThreshold: expected a whole number of at least 1 (per 5 minutes), got ''",
+      "eventsRejectedAlarmThreshold: expected a whole number of at least 1 (per 5 minutes), got 'many'",
+      "throttlesAlarmThreshold: expected a whole number of at least 1 (per 5 minutes), got '-1'",
+      "bounceConcurrency: expected the bounce function's reserved concurrency (a whole number of at least 1) or none, got '0'",
+    ])
+    expect(plugin.checkDeployParams({ ...valid, bounceConcurrency: 'unlimited' })).toHaveLength(1)
   })
 
   it('checks the rules-from-S3 parameters', () => {
