@@ -1,4 +1,4 @@
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda'
+import type { Context } from 'aws-lambda'
 import { createActivateRuleSetRuntime } from '../src/runtime/activate-rule-set-runtime.js'
 
 /**
@@ -7,7 +7,8 @@ import { createActivateRuleSetRuntime } from '../src/runtime/activate-rule-set-r
  */
 const runtime = createActivateRuleSetRuntime(process.env)
 
-export const handler = async (event: CloudFormationCustomResourceEvent, context: Context): Promise<void> => {
+/** The event is checked whole before anything is called: it is typed as what it may be, anything. */
+export const handler = async (event: unknown, context: Context): Promise<void> => {
   runtime.logger.addContext(context)
   await runtime.handleEvent(event, context)
 }

@@ -37,7 +37,8 @@ export function makeActivateRuleSet(deps: { readonly ruleSets: ActiveRuleSet }):
 
     const { ruleSet } = request
     if (active === ruleSet) return { kind: 'already-active', ruleSet }
-    const ours = request.kind === 'update' && active === request.previousRuleSet
+    const ours =
+      request.kind === 'update' && request.previousRuleSet !== undefined && active === request.previousRuleSet
     if (active !== undefined && !ours && !request.replaceActive) {
       throw new AnotherRuleSetActiveError(
         `receipt rule set '${active}' is active; activating '${ruleSet}' would stop its rules. ` +

@@ -18,8 +18,8 @@ export type ActivationRequest =
       readonly kind: 'update'
       readonly ruleSet: string
       readonly replaceActive: boolean
-      /** The set this resource activated before; switching away from it replaces nothing foreign. */
-      readonly previousRuleSet: string
+      /** The set this resource activated before, if any; switching away from it replaces nothing foreign. */
+      readonly previousRuleSet?: string
     }
   /** `ruleSet`: the set this resource activated (its physical id). */
   | { readonly kind: 'delete'; readonly ruleSet: string }

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger'
-import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda'
+import type { Context } from 'aws-lambda'
 import {
-  activationRequestFrom,
   type CustomResourceResponse,
   customResourceResponse,
+  parseCustomResourceEvent,
   type SendResponseOptions,
   sendCustomResourceResponse,
 } from '../adapters/cloudformation-custom-resource.js'
@@ -22,8 +22,12 @@ const RESPONSE_RESERVE_MS = 20_000
 
 export interface ActivateRuleSetRuntime {
   readonly logger: Logger
-  /** Always answers CloudFormation (SUCCESS or FAILED); throws only when the answer cannot be delivered. */
-  handleEvent(event: CloudFormationCustomResourceEvent, context: Context): Promise<CustomResourceResponse>
+  /**
+   * Answers CloudFormation SUCCESS or FAILED, and changes nothing unless the whole event is valid.
+   * Resolves undefined when the event names no usable response URL (logged: nobody can be told);
+   * throws only when the answer cannot be delivered.
+   */
+  handleEvent(event: unknown, context: Context): Promise<CustomResourceResponse | undefined>
 }
 
 export interface ActivateRuleSetRuntimeDeps {
@@ -48,12 +52,30 @@ export function createActivateRuleSetRuntime(
       const budget = context.getRemainingTimeInMillis() - RESPONSE_RESERVE_MS
       const signal = AbortSignal.timeout(Math.max(budget, 1_000))
       const where = `log stream ${context.logStreamName}`
+      const parsed = parseCustomResourceEvent(event)
+      const requestType = requestTypeOf(event)
+      if (!parsed.valid) {
+        // Nothing was called: a malformed request changes nothing, and says why if it can.
+        logger.error('rejected a malformed CloudFormation request; nothing was changed', {
+          requestType,
+          problems: parsed.problems,
+          answered: parsed.reply !== undefined,
+        })
+        if (parsed.reply === undefined) return undefined
+        const response = customResourceResponse(parsed.reply, {
+          status: 'FAILED',
+          physicalResourceId: parsed.reply.physicalIdOnFailure,
+          reason: `invalid request from CloudFormation, nothing was changed: ${parsed.problems.join('; ')} (${where})`,
+        })
+        await sendCustomResourceResponse(parsed.reply.url, response, deps.response)
+        return response
+      }
+      const { request, reply } = parsed
       let response: CustomResourceResponse
       try {
-        const request = activationRequestFrom(event)
         const outcome = await activate(request, signal)
-        logger.info('receipt rule set activation', { requestType: event.RequestType, region, ...outcome })
-        response = customResourceResponse(event, {
+        logger.info('receipt rule set activation', { requestType, region, ...outcome })
+        response = customResourceResponse(reply, {
           status: 'SUCCESS',
           physicalResourceId: outcome.ruleSet,
           reason: `${describe(outcome)} (${where})`,
@@ -61,18 +83,26 @@ export function createActivateRuleSetRuntime(
           data: { PreviouslyActive: previouslyActive(outcome) },
         })
       } catch (error) {
-        logger.error('receipt rule set activation failed', { requestType: event.RequestType, region, error })
-        response = customResourceResponse(event, {
+        logger.error('receipt rule set activation failed', { requestType, region, error })
+        response = customResourceResponse(reply, {
           status: 'FAILED',
-          physicalResourceId: physicalIdOnFailure(event),
+          // A failed Create gets an id that names no set; a failed Update or Delete keeps its own.
+          physicalResourceId: reply.physicalIdOnFailure,
           reason: `${error instanceof Error ? error.message : String(error)} (${where})`,
         })
       }
       // Throws when CloudFormation cannot be told; Lambda's retry then runs the (idempotent) request again.
-      await sendCustomResourceResponse(event.ResponseURL, response, deps.response)
+      await sendCustomResourceResponse(reply.url, response, deps.response)
       return response
     },
   }
+}
+
+/** The request type as the log shows it: a short string, or nothing. */
+function requestTypeOf(event: unknown): string | undefined {
+  const type =
+    typeof event === 'object' && event !== null ? (event as { RequestType?: unknown }).RequestType : undefined
+  return typeof type === 'string' ? type.slice(0, 64) : undefined
 }
 
 function describe(outcome: ActivationOutcome): string {
@@ -94,15 +124,4 @@ function previouslyActive(outcome: ActivationOutcome): string {
   if (outcome.kind === 'activated') return outcome.previouslyActive ?? ''
   if (outcome.kind === 'already-active') return outcome.ruleSet
   return ''
-}
-
-/**
- * A failed Create still needs a physical id, and CloudFormation later deletes it: one that can
- * never name a rule set (no ':' is allowed in one) makes that Delete touch nothing. A failed
- * Update or Delete keeps the id it had.
- */
-function physicalIdOnFailure(event: CloudFormationCustomResourceEvent): string {
-  return event.RequestType === 'Create'
-    ? `not-activated:${event.LogicalResourceId}`
-    : event.PhysicalResourceId
 }

@@ -188,9 +188,14 @@ describe('the receipt rule set activation custom resource, against the SES stub 
 
     ses.reset()
     ses.activeRuleSet = 'legacy-rules'
+    // The rollback sends the Create's properties back, whatever they were.
     const rollback = await invoke(
       handler,
-      cfnEvent('Delete', undefined, { PhysicalResourceId: 'not-activated:ActivateReceiptRuleSet' }),
+      cfnEvent(
+        'Delete',
+        { RuleSetName: 'no spaces allowed' },
+        { PhysicalResourceId: 'not-activated:ActivateReceiptRuleSet' },
+      ),
     )
     expect(actions()).toEqual(['DescribeActiveReceiptRuleSet'])
     expect(ses.activeRuleSet).toBe('legacy-rules')
@@ -246,7 +251,11 @@ describe('the receipt rule set activation custom resource, against the SES stub 
     const handler = await loadHandler()
     const { response } = await invoke(
       handler,
-      cfnEvent('Update', { RuleSetName: OURS, ReplaceActive: 'false' }, { PhysicalResourceId: OURS }),
+      cfnEvent(
+        'Update',
+        { RuleSetName: OURS, ReplaceActive: 'false' },
+        { PhysicalResourceId: OURS, OldResourceProperties: { RuleSetName: OURS, ReplaceActive: 'false' } },
+      ),
     )
     expect(ses.activeRuleSet).toBe('someone-else')
     expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: OURS })
@@ -311,6 +320,28 @@ describe('the receipt rule set activation custom resource, against the SES stub 
     expect(response?.Reason).toContain('RuleSetName: expected a receipt rule set name')
   })
 
+  it('on Update from an id that activated nothing, still refuses to replace a foreign active set', async () => {
+    ses.activeRuleSet = 'legacy-rules'
+    const handler = await loadHandler()
+    const { response } = await invoke(
+      handler,
+      cfnEvent(
+        'Update',
+        { RuleSetName: OURS, ReplaceActive: 'false' },
+        {
+          PhysicalResourceId: 'not-activated:ActivateReceiptRuleSet',
+          OldResourceProperties: { RuleSetName: OURS, ReplaceActive: 'false' },
+        },
+      ),
+    )
+    expect(actions()).toEqual(['DescribeActiveReceiptRuleSet'])
+    expect(ses.activeRuleSet).toBe('legacy-rules')
+    expect(response).toMatchObject({
+      Status: 'FAILED',
+      PhysicalResourceId: 'not-activated:ActivateReceiptRuleSet',
+    })
+  })
+
   it('tries the response URL again, and fails the invocation when CloudFormation cannot be told', async () => {
     // The SDK reads its endpoint from the process environment.
     vi.stubEnv('AWS_ENDPOINT_URL_SES', ses.url)
@@ -333,4 +364,193 @@ describe('the receipt rule set activation custom resource, against the SES stub 
       output.restore()
     }
   })
+})
+
+describe('a malformed CloudFormation request: checked whole before any SES call, answered FAILED, nothing changed', () => {
+  /** A valid event of the type, then edited into the malformed shape. */
+  const malformed = (
+    type: 'Create' | 'Update' | 'Delete',
+    edit: (event: Record<string, unknown>) => void,
+    extra: Parameters<typeof cfnEvent>[2] = {},
+  ) => {
+    const event = { ...cfnEvent(type, undefined, extra) } as unknown as Record<string, unknown>
+    edit(event)
+    return event as unknown as CloudFormationCustomResourceEvent
+  }
+  const ourUpdate = {
+    PhysicalResourceId: OURS,
+    OldResourceProperties: { RuleSetName: OURS, ReplaceActive: 'false' },
+  }
+
+  // Built when each test runs: the response server's URL is known only then.
+  const cases: [string, () => CloudFormationCustomResourceEvent, string, string][] = [
+    [
+      'an unknown RequestType with another set as physical id (once treated as an Update)',
+      () =>
+        malformed('Update', (e) => {
+          e.RequestType = 'Upgrade'
+          e.PhysicalResourceId = 'legacy-rules'
+        }),
+      'RequestType: Invalid option',
+      'legacy-rules',
+    ],
+    [
+      'a missing RequestType',
+      () =>
+        malformed('Create', (e) => {
+          delete e.RequestType
+        }),
+      'RequestType: Invalid option',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'a Delete without a physical id',
+      () => malformed('Delete', () => {}),
+      'PhysicalResourceId: required for Delete',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'an Update without a physical id',
+      () => malformed('Update', () => {}, { OldResourceProperties: { RuleSetName: OURS } }),
+      'PhysicalResourceId: required for Update',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'an Update without its old properties',
+      () => malformed('Update', () => {}, { PhysicalResourceId: OURS }),
+      'OldResourceProperties: required for Update',
+      OURS,
+    ],
+    [
+      'an Update whose physical id names another set than its old properties',
+      () =>
+        malformed('Update', () => {}, {
+          PhysicalResourceId: 'legacy-rules',
+          OldResourceProperties: { RuleSetName: OURS, ReplaceActive: 'false' },
+        }),
+      `PhysicalResourceId: names 'legacy-rules', but the old RuleSetName was "${OURS}"`,
+      'legacy-rules',
+    ],
+    [
+      'a physical id that is neither a set nor our marker',
+      () => malformed('Delete', () => {}, { PhysicalResourceId: 'arn:aws:ses:us-east-1:123456789012:x' }),
+      'PhysicalResourceId: expected the rule set this resource activated',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'properties that are not an object',
+      () =>
+        malformed('Create', (e) => {
+          e.ResourceProperties = 'ses-bouncer-dev'
+        }),
+      'ResourceProperties: Invalid input',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'a ReplaceActive that is not "true" or "false"',
+      () =>
+        malformed(
+          'Update',
+          (e) => {
+            e.ResourceProperties = { ServiceToken: 'x', RuleSetName: OURS, ReplaceActive: 'yes' }
+          },
+          ourUpdate,
+        ),
+      'ResourceProperties.ReplaceActive: Invalid option',
+      OURS,
+    ],
+    [
+      'a StackId that is no stack ARN',
+      () =>
+        malformed('Create', (e) => {
+          e.StackId = 'my-stack'
+        }),
+      'StackId: expected a stack ARN',
+      'not-activated:ActivateReceiptRuleSet',
+    ],
+    [
+      'a missing RequestId',
+      () =>
+        malformed(
+          'Delete',
+          (e) => {
+            delete e.RequestId
+          },
+          ourUpdate,
+        ),
+      'RequestId: Invalid input',
+      OURS,
+    ],
+  ]
+
+  it.each(cases)('%s', async (_, build, problem, physicalId) => {
+    ses.activeRuleSet = 'legacy-rules'
+    const handler = await loadHandler()
+    const { error, lines, response } = await invoke(handler, build())
+
+    expect(error).toBeUndefined()
+    expect(ses.requests).toEqual([])
+    expect(ses.activeRuleSet).toBe('legacy-rules')
+    expect(cfn.puts).toHaveLength(1)
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: physicalId })
+    expect(response?.Reason).toContain('invalid request from CloudFormation, nothing was changed')
+    expect(response?.Reason).toContain(problem)
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'rejected a malformed CloudFormation request; nothing was changed',
+        answered: true,
+        problems: expect.arrayContaining([expect.stringContaining(problem)]),
+      }),
+    ])
+  })
+
+  it('names every problem at once', async () => {
+    const handler = await loadHandler()
+    const event = malformed('Update', (e) => {
+      e.RequestType = 'Refresh'
+      e.StackId = 42
+      e.ResourceProperties = null
+    })
+    const { response } = await invoke(handler, event)
+    expect(ses.requests).toEqual([])
+    expect(response?.Reason).toContain('RequestType: Invalid option')
+    expect(response?.Reason).toContain('StackId: Invalid input')
+    expect(response?.Reason).toContain('ResourceProperties: Invalid input')
+  })
+
+  it.each([
+    ['no ResponseURL', (e: Record<string, unknown>) => delete e.ResponseURL],
+    ['a ResponseURL that is no URL', (e: Record<string, unknown>) => (e.ResponseURL = 'not a url')],
+    [
+      'a plain-http ResponseURL off the loopback interface',
+      (e: Record<string, unknown>) => (e.ResponseURL = 'http://attacker.example/x'),
+    ],
+  ])('with %s: changes nothing, answers nobody, and logs why', async (_, edit) => {
+    ses.activeRuleSet = 'legacy-rules'
+    const handler = await loadHandler()
+    const { error, lines } = await invoke(handler, malformed('Create', edit, {}))
+
+    expect(error).toBeUndefined()
+    expect(ses.requests).toEqual([])
+    expect(ses.activeRuleSet).toBe('legacy-rules')
+    expect(cfn.puts).toEqual([])
+    expect(lines.filter((line) => line.level === 'ERROR')).toEqual([
+      expect.objectContaining({
+        message: 'rejected a malformed CloudFormation request; nothing was changed',
+        answered: false,
+        problems: expect.arrayContaining([expect.stringContaining('ResponseURL')]),
+      }),
+    ])
+  })
+
+  it.each([null, 'Create', 42, []])(
+    'an event that is not even an object (%j) changes nothing',
+    async (event) => {
+      const handler = await loadHandler()
+      const { error } = await invoke(handler, event as unknown as CloudFormationCustomResourceEvent)
+      expect(error).toBeUndefined()
+      expect(ses.requests).toEqual([])
+      expect(cfn.puts).toEqual([])
+    },
+  )
 })
