@@ -161,10 +161,17 @@ describe('ses-bouncer replay', () => {
     const result = await runCli(['replay', EVENTS_DIR, '--rules', rules, '--json'], env)
     expect(result.code).toBe(0)
     const summary = JSON.parse(result.stdout)
-    expect(summary.messages).toBe(19)
+    expect(summary.messages).toBe(24)
     expect(summary.unreadable).toEqual([])
-    expect(summary.bounceMessages).toBe(7)
-    expect(summary.guards).toEqual({ autoSubmitted: 2, forgedSender: 1, nullSender: 1, spam: 1, virus: 1 })
+    expect(summary.bounceMessages).toBe(8)
+    expect(summary.guards).toEqual({
+      autoSubmitted: 2,
+      forgedSender: 3,
+      nullSender: 2,
+      spam: 1,
+      unverifiedSender: 1,
+      virus: 1,
+    })
     expect(summary.byRule).toContainEqual({
       rule: 'no-executables',
       decision: 'bounce',
@@ -190,9 +197,9 @@ describe('ses-bouncer replay', () => {
 
   it('prints a readable table without --json', async () => {
     const result = await runCli(['replay', EVENTS_DIR, '--rules', rules], env)
-    expect(result.stdout).toContain('replayed 19 messages (20 recipients)')
+    expect(result.stdout).toContain('replayed 24 messages (25 recipients)')
     expect(result.stdout).toMatch(/no-executables\s+bounce\s+1\s+1/)
-    expect(result.stdout).toContain('the function would have sent 7 SendBounce request(s)')
+    expect(result.stdout).toContain('the function would have sent 8 SendBounce request(s)')
   })
 })
 
