@@ -13,7 +13,8 @@ export interface Mailbox {
   readonly domain: string
 }
 
-const BATV_PREFIX = /^prvs=[0-9a-z]+=/
+// Repeated, so that signing a signed address again buys no new key.
+const BATV_PREFIX = /^(prvs=[0-9a-z]+=)+/
 // RFC 5322 §3.2.3 atext, in dot-atom form (RFC 5321 §4.1.2 Dot-string); non-ASCII allowed as
 // RFC 6531 (SMTPUTF8) does.
 const DOT_STRING =
@@ -24,7 +25,8 @@ export function parseMailbox(raw: string): Mailbox | undefined {
   if (parts === undefined) return undefined
   const local = withoutTag(parts.local.normalize('NFC').toLowerCase().replace(BATV_PREFIX, ''))
   const domain = normalizeDomain(parts.domain)
-  if (local === '' || domain === '') return undefined
+  // An empty label (`a@example..com`, `a@example.com..`) is no domain: no bounce can reach it.
+  if (local === '' || domain === '' || domain.split('.').includes('')) return undefined
   return { local: DOT_STRING.test(local) ? local : `"${local.replace(/["\\]/g, '\\$&')}"`, domain }
 }
 

@@ -17,6 +17,11 @@ describe('parseMailbox', () => {
   it('reduces a BATV-signed sender to the address it signs', () => {
     expect(parseMailbox('prvs=0123abcdef=bob@example.org')).toEqual({ local: 'bob', domain: 'example.org' })
     expect(parseMailbox('PRVS=4FD3C0A2B1=Bob+x@Example.org')).toEqual({ local: 'bob', domain: 'example.org' })
+    // Signed twice is still the one mailbox.
+    expect(parseMailbox('prvs=0123abcdef=prvs=4fd3c0a2b1=bob@example.org')).toEqual({
+      local: 'bob',
+      domain: 'example.org',
+    })
   })
 
   it('keeps a local part that starts with + (no user to fall back to)', () => {
@@ -94,6 +99,9 @@ describe('parseMailbox', () => {
     '  ',
     '""@example.com',
     '"unterminated@example.com',
+    'a@example..com',
+    'a@example.com..',
+    'a@.example.com',
   ])('returns undefined for %j', (raw) => {
     expect(parseMailbox(raw)).toBeUndefined()
   })

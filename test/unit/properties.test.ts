@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { compileRules } from '../../src/config/compile-rules.js'
 import { parseRulesText } from '../../src/config/load-config.js'
 import type { ConfigProblem } from '../../src/config/problems.js'
+import { formatMailbox, parseMailbox, senderKeys } from '../../src/domain/address.js'
 import { AddressSet } from '../../src/domain/address-set.js'
 import { type DecideOutcome, decide } from '../../src/domain/decide.js'
 import type { MessageFacts, ReceivedMessage } from '../../src/domain/message.js'
@@ -382,6 +383,49 @@ describe('decide() under permutation and letter case of the recipients', () => {
         )
         const changed = decide(SAMPLE.rules, SAMPLE.safety, factsOf(spec, reordered))
         expect(byRecipient(changed)).toEqual(byRecipient(original))
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// (e) The sender key: one mailbox, one key, however it is spelt
+// ---------------------------------------------------------------------------------------------
+
+describe('senderKeys under quoting, escapes, case and the trailing dot', () => {
+  /** `local` inside quotes, with a quoted-pair for each character `escape` picks (cycled). */
+  const quoted = (local: string, escape: readonly boolean[]) =>
+    `"${Array.from(local, (char, index) => (escape[index % escape.length] ? `\\${char}` : char)).join('')}"`
+
+  it('gives every spelling of an address the key of its plainest spelling', () => {
+    const spellings = fc.record({
+      local: localPart.filter((text) => !text.startsWith('.') && !text.endsWith('.') && !text.includes('..')),
+      domain,
+      quote: fc.boolean(),
+      escape: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+      flags: caseFlags,
+      trailingDots: fc.integer({ min: 0, max: 1 }),
+      brackets: fc.boolean(),
+      batv: fc.array(fc.stringMatching(/^[0-9a-f]{4,10}$/), { maxLength: 2 }),
+    })
+    fc.assert(
+      fc.property(spellings, ({ local, domain, quote, escape, flags, trailingDots, brackets, batv }) => {
+        const plain = senderKeys(`${local}@${domain}`)
+        const signed = `${batv.map((tag) => `prvs=${tag}=`).join('')}${local}`
+        const spelt = `${quote ? quoted(signed, escape) : signed}@${recase(domain, flags)}${'.'.repeat(trailingDots)}`
+        expect(senderKeys(brackets ? `<${spelt}>` : spelt)).toEqual(plain)
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+
+  it('is a fixed point: the key of a key is the key', () => {
+    fc.assert(
+      fc.property(anyAddress, (address) => {
+        const mailbox = parseMailbox(address)
+        if (mailbox === undefined) return
+        expect(parseMailbox(formatMailbox(mailbox))).toEqual(mailbox)
       }),
       { numRuns: NUM_RUNS },
     )
