@@ -394,26 +394,26 @@ describe('decide() under permutation and letter case of the recipients', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('senderKeys under quoting, escapes, case and the trailing dot', () => {
-  /** `local` inside quotes, with a quoted-pair for each character `escape` picks (cycled). */
-  const quoted = (local: string, escape: readonly boolean[]) =>
-    `"${Array.from(local, (char, index) => (escape[index % escape.length] ? `\\${char}` : char)).join('')}"`
+  /** `local` inside quotes, with a quoted-pair for each character `pairs` picks (cycled). */
+  const quoted = (local: string, pairs: readonly boolean[]) =>
+    `"${Array.from(local, (char, index) => (pairs[index % pairs.length] ? `\\${char}` : char)).join('')}"`
 
   it('gives every spelling of an address the key of its plainest spelling', () => {
     const spellings = fc.record({
       local: localPart.filter((text) => !text.startsWith('.') && !text.endsWith('.') && !text.includes('..')),
       domain,
       quote: fc.boolean(),
-      escape: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+      pairs: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
       flags: caseFlags,
       trailingDots: fc.integer({ min: 0, max: 1 }),
       brackets: fc.boolean(),
       batv: fc.array(fc.stringMatching(/^[0-9a-f]{4,10}$/), { maxLength: 2 }),
     })
     fc.assert(
-      fc.property(spellings, ({ local, domain, quote, escape, flags, trailingDots, brackets, batv }) => {
+      fc.property(spellings, ({ local, domain, quote, pairs, flags, trailingDots, brackets, batv }) => {
         const plain = senderKeys(`${local}@${domain}`)
         const signed = `${batv.map((tag) => `prvs=${tag}=`).join('')}${local}`
-        const spelt = `${quote ? quoted(signed, escape) : signed}@${recase(domain, flags)}${'.'.repeat(trailingDots)}`
+        const spelt = `${quote ? quoted(signed, pairs) : signed}@${recase(domain, flags)}${'.'.repeat(trailingDots)}`
         expect(senderKeys(brackets ? `<${spelt}>` : spelt)).toEqual(plain)
       }),
       { numRuns: NUM_RUNS },
