@@ -17,6 +17,7 @@ export interface Mailbox {
 const BATV_PREFIX = /^(prvs=[0-9a-z]+=)+/
 // RFC 5322 §3.2.3 atext, in dot-atom form (RFC 5321 §4.1.2 Dot-string); non-ASCII allowed as
 // RFC 6531 (SMTPUTF8) does.
+const ASCII_DOT_STRING = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/
 const DOT_STRING =
   /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u
 
@@ -26,8 +27,16 @@ export function parseMailbox(raw: string): Mailbox | undefined {
   const local = withoutTag(parts.local.normalize('NFC').toLowerCase().replace(BATV_PREFIX, ''))
   const domain = normalizeDomain(parts.domain)
   // An empty label (`a@example..com`, `a@example.com..`) is no domain: no bounce can reach it.
-  if (local === '' || domain === '' || domain.split('.').includes('')) return undefined
-  return { local: DOT_STRING.test(local) ? local : `"${local.replace(/["\\]/g, '\\$&')}"`, domain }
+  if (
+    local === '' ||
+    domain === '' ||
+    domain.startsWith('.') ||
+    domain.endsWith('.') ||
+    domain.includes('..')
+  )
+    return undefined
+  const plain = ASCII_DOT_STRING.test(local) || DOT_STRING.test(local)
+  return { local: plain ? local : `"${local.replace(/["\\]/g, '\\$&')}"`, domain }
 }
 
 /**
