@@ -18,8 +18,8 @@ export class DirectoryMessageSource implements MessageSource {
   }
 
   async read(messageId: string, signal: AbortSignal): Promise<MessageContent> {
-    await this.size(messageId)
-    return parseMessage(createReadStream(this.pathOf(messageId)), signal)
+    const size = await this.size(messageId)
+    return parseMessage(createReadStream(this.pathOf(messageId)), signal, size)
   }
 
   private pathOf(messageId: string): string {

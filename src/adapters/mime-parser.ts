@@ -2,36 +2,116 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { HeaderField, MessageContent } from '../domain/message.js'
 import { MessageUnavailableError } from '../ports/index.js'
-import { type MimeLibrary, MimeScanner } from './mime-scanner.js'
-import { addressesOf, decodeHeaderValue } from './mime-text.js'
+import { type MimeLibrary, MimeLimitError, MimeScanner } from './mime-scanner.js'
+import { addressesOf, decodeHeaderValue, hasEncodedWord } from './mime-text.js'
 
 /**
- * Limits above mailparser's defaults (1 MiB of head, 1,000 parts), because a message built to
- * exceed them must not slip past an attachment rule by making the parse fail early; beyond these,
- * the message is unreadable and the mail flows on unbounced.
+ * The limits of one message. Each bounds work that is not linear in the bytes, or memory held at
+ * once; a message that reaches one is decided on what was read up to it (a limit never switches a
+ * rule off: the rules file's `onUnreadable` decides what the cut hides). Each is far beyond what
+ * real mail needs, which is why it is safe.
  */
-const MAX_HEAD_BYTES = 4 * 1024 * 1024
-const MAX_PARTS = 20_000
+export const MESSAGE_LIMITS = {
+  /**
+   * One part's header block, held whole until it ends: twice the 1 MiB default of mailparser
+   * (maxHeadSize) and of Exim (header_maxsize), so that even a single header line of 1 MiB
+   * (test/fixtures/hostile: header-line-1mb) is read. Real mail's top-level block is a few KB.
+   */
+  maxHeadBytes: 2 * 1024 * 1024,
+  /**
+   * MIME parts, the message included: each costs a node and a parse of its headers (about 20 µs),
+   * so the count bounds that work. mailparser stops at 1,000 by default; 10,000 is ten times that.
+   */
+  maxParts: 10_000,
+  /**
+   * Levels below the message: Postfix's mime_nesting_limit (100), beyond which Postfix refuses
+   * mail. The MIME standard sets none; real mail rarely passes 10, except forwards of forwards.
+   */
+  maxDepth: 100,
+  /**
+   * One part's Content-Type or Content-Disposition field: libmime's parameter parse costs about
+   * 0.1–0.5 µs a byte, far more than reading, and grows faster than the field past a few hundred
+   * KB. A 255-byte file name, RFC 2231 percent-encoded in segments, needs under 3 KB; Postfix keeps
+   * 100 KB of a header (header_size_limit); 128 KiB also holds the 64 KiB boundary of the hostile
+   * corpus (boundary-64kb), which RFC 2046 would cap at 70 characters.
+   */
+  maxFieldBytes: 128 * 1024,
+  /**
+   * Parameters of one such field, RFC 2231 segments counted apiece: a long UTF-8 file name folded
+   * by a mail client takes about ten segments; 64 leaves room for five times that.
+   */
+  maxFieldParameters: 64,
+  /**
+   * Content-Type and Content-Disposition bytes of the whole message: their parse is the costly
+   * part of a part; 2 MiB is 10,000 parts of 200 bytes each, and at most about 300 ms.
+   */
+  maxStructuredBytes: 2 * 1024 * 1024,
+} as const
+
+/**
+ * RFC 2047 encoded words are decoded in at most this many bytes of top-level header values a
+ * message (about 0.2 µs a byte): a Subject and a From name take a few hundred.
+ */
+export const ENCODED_HEADER_BUDGET = 64 * 1024
+
+/**
+ * The From addresses read: the first 16 KiB of the field (addressparser costs about 1 µs a byte;
+ * real mail has one mailbox, and 16 KiB holds hundreds), as Postfix keeps the first
+ * header_address_token_limit tokens of an address header.
+ */
+export const FROM_BYTES_LIMIT = 16 * 1024
 
 /**
  * Streams a raw message through the MIME structure scanner and keeps only the facts rules use:
  * total size, the top-level headers, and each attachment's name, type and size. Bodies are
  * counted as they pass and dropped, never held, never decoded: the cost is one pass over the
- * bytes, and memory stays at a stream chunk plus one part's header block (at most 4 MiB).
- * Attachments and filenames are those mailparser reports (see mime-scanner.ts).
+ * bytes, and memory stays at a stream chunk plus one part's header block (at most 2 MiB).
+ * Attachments and filenames are those mailparser reports (see mime-scanner.ts). When a limit is
+ * reached, the facts are what was read before it (`cutOff` says which); the rest of the stream is
+ * not parsed, only counted, unless `sizeBytes` (the stored size) makes even that needless.
  */
-export async function parseMessage(input: Readable, signal: AbortSignal): Promise<MessageContent> {
+export async function parseMessage(
+  input: Readable,
+  signal: AbortSignal,
+  sizeBytes?: number,
+): Promise<MessageContent> {
   let scanner: MimeScanner
+  let limit: string | undefined
   try {
     // The MIME header code (mailsplit, libmime) is loaded on the first message that needs it,
     // not at cold start.
-    scanner = new MimeScanner(await mimeLibrary(), { maxHeadBytes: MAX_HEAD_BYTES, maxParts: MAX_PARTS })
+    const mime = await mimeLibrary()
+    scanner = new MimeScanner(mime, MESSAGE_LIMITS)
     await pipeline(
       input,
       async (source: AsyncIterable<Buffer | string>) => {
-        for await (const chunk of source)
-          scanner.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
-        scanner.end()
+        let counted = 0
+        for await (const piece of source) {
+          const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
+          if (limit !== undefined) {
+            counted += chunk.length
+            continue
+          }
+          try {
+            scanner.write(chunk)
+          } catch (error) {
+            if (!(error instanceof MimeLimitError)) throw error
+            limit = error.message
+            counted = scanner.sizeBytes
+            // the stored size is known: nothing more to read
+            if (sizeBytes !== undefined) return
+          }
+        }
+        if (limit === undefined) {
+          try {
+            scanner.end()
+          } catch (error) {
+            if (!(error instanceof MimeLimitError)) throw error
+            limit = error.message
+          }
+        } else {
+          scanner.sizeBytes = counted
+        }
       },
       { signal },
     )
@@ -40,14 +120,29 @@ export async function parseMessage(input: Readable, signal: AbortSignal): Promis
       cause: error,
     })
   }
-  const headers = await headerFieldsOf(scanner.headerLines)
+  const headerLines =
+    limit !== undefined && scanner.headerLines.length === 0
+      ? scanner.partialHeaderLines()
+      : scanner.headerLines
+  const rootCut = limit !== undefined && scanner.headerLines.length === 0
+  const decoded = await decodeHeaderFields(headerLines)
+  const from = fromAddressesOf(decoded.headers)
+  const limits = [...(limit === undefined ? [] : [limit]), ...decoded.limits, ...from.limits]
   return {
-    sizeBytes: scanner.sizeBytes,
-    headers,
-    fromAddresses: headers
-      .filter((header) => header.name === 'from')
-      .flatMap((header) => addressesOf(header.value)),
+    sizeBytes: limit !== undefined && sizeBytes !== undefined ? sizeBytes : scanner.sizeBytes,
+    headers: decoded.headers,
+    fromAddresses: from.addresses,
     attachments: scanner.attachments,
+    ...(limits.length === 0
+      ? {}
+      : {
+          cutOff: {
+            limits,
+            attachments: limit !== undefined,
+            headers: rootCut || decoded.limits.length > 0,
+            from: rootCut || from.limits.length > 0,
+          },
+        }),
   }
 }
 
@@ -56,7 +151,13 @@ let library: Promise<MimeLibrary> | undefined
 function mimeLibrary(): Promise<MimeLibrary> {
   library ??= Promise.all([import('@zone-eu/mailsplit'), import('libmime')]).then(
     ([{ default: mailsplit }, { default: libmime }]) => ({
-      MimeNode: mailsplit.MimeNode,
+      // mailsplit gives every node its part number, a copy of its parent's one longer: memory and
+      // time that grow with the square of the depth. Nothing here reads part numbers.
+      MimeNode: class extends mailsplit.MimeNode {
+        override getPartNr(): [] {
+          return []
+        }
+      },
       detectMimeType: (filename: string) => libmime.detectMimeType(filename),
     }),
     (error: unknown) => {
@@ -71,16 +172,47 @@ function mimeLibrary(): Promise<MimeLibrary> {
 export async function headerFieldsOf(
   lines: readonly { key: string; line: string }[],
 ): Promise<HeaderField[]> {
-  return Promise.all(
-    lines.map(async ({ key, line }) => {
-      const colon = line.indexOf(':')
-      const raw = colon === -1 ? '' : line.slice(colon + 1)
-      return {
-        name: key.toLowerCase(),
-        value: await decodeHeaderValue(raw.replace(/\r?\n(?=[ \t])/g, '').trim()),
+  return (await decodeHeaderFields(lines)).headers
+}
+
+/** headerFieldsOf within ENCODED_HEADER_BUDGET: values past it keep their encoded words. */
+async function decodeHeaderFields(
+  lines: readonly { key: string; line: string }[],
+): Promise<{ headers: HeaderField[]; limits: string[] }> {
+  let budget = ENCODED_HEADER_BUDGET
+  const limits: string[] = []
+  const headers: HeaderField[] = []
+  for (const { key, line } of lines) {
+    const colon = line.indexOf(':')
+    const raw = colon === -1 ? '' : line.slice(colon + 1)
+    const value = raw.replace(/\r?\n(?=[ \t])/g, '').trim()
+    let decoded = value
+    if (hasEncodedWord(value)) {
+      if (value.length <= budget) {
+        budget -= value.length
+        decoded = await decodeHeaderValue(value)
+      } else if (limits.length === 0) {
+        limits.push(`over ${ENCODED_HEADER_BUDGET} bytes of header values with encoded words`)
       }
-    }),
-  )
+    }
+    headers.push({ name: key.toLowerCase(), value: decoded })
+  }
+  return { headers, limits }
+}
+
+/** The From addresses, from the first FROM_BYTES_LIMIT bytes of each From field. */
+function fromAddressesOf(headers: readonly HeaderField[]): { addresses: string[]; limits: string[] } {
+  const limits: string[] = []
+  const addresses = headers
+    .filter((header) => header.name === 'from')
+    .flatMap((header) => {
+      if (header.value.length <= FROM_BYTES_LIMIT) return addressesOf(header.value)
+      if (limits.length === 0) limits.push(`a From field over ${FROM_BYTES_LIMIT} bytes`)
+      // cut where an address ends: a comma outside an address; a partial address is never read
+      const head = header.value.slice(0, FROM_BYTES_LIMIT)
+      return addressesOf(head.slice(0, Math.max(head.lastIndexOf(','), 0)))
+    })
+  return { addresses, limits }
 }
 
 function describe(error: unknown): string {

@@ -24,6 +24,13 @@ import type { AttachmentInfo } from '../domain/message.js'
  *
  * test/unit/mime-differential.test.ts checks that every attachment list agrees with
  * mailparser: events/*.eml, the hostile corpus, and generated messages.
+ *
+ * Unlike MessageSplitter, the cost is linear in the bytes whatever their shape (issue 14): a
+ * delimiter line is matched against the open boundaries by one lookup rather than a walk up the
+ * ancestors, no node copies its ancestors' state (mailsplit's part numbers, one array per node
+ * as long as the depth, are not kept), and each limit below bounds work that is not linear (a
+ * nesting level, a part, a structured header field). A limit reached stops the scan with a
+ * MimeLimitError; what was found before it stands.
  */
 
 /** The node class and the MIME type lookup, passed in so that this module loads neither. */
@@ -37,6 +44,14 @@ export interface ScannerLimits {
   readonly maxHeadBytes: number
   /** MIME nodes in the message, the root included (mailsplit's maxChildNodes). */
   readonly maxParts: number
+  /** Levels a part may sit below the message (the message is level 0). */
+  readonly maxDepth: number
+  /** Bytes of one part's Content-Type or Content-Disposition field, folding included. */
+  readonly maxFieldBytes: number
+  /** Parameters of one such field, RFC 2231 segments (`filename*0*=`, `filename*1*=` ...) counted apiece. */
+  readonly maxFieldParameters: number
+  /** Bytes of Content-Type and Content-Disposition fields in the whole message. */
+  readonly maxStructuredBytes: number
 }
 
 /** The raw header lines of a part as mailsplit gives them: lower-cased key, folded latin1 line. */
@@ -48,6 +63,13 @@ export interface RawHeaderLine {
 /** A limit of the message was exceeded; mailsplit's EMAXLEN. */
 export class MimeLimitError extends Error {
   readonly code = 'EMAXLEN'
+}
+
+/** The node class the scanner builds: mailsplit's MimeNode, its depth kept beside it. */
+interface ScanNode extends MimeNode {
+  depth: number
+  /** Its boundary is in `openBoundaries`. */
+  opened?: boolean
 }
 
 const LF = 0x0a
@@ -63,6 +85,9 @@ const EQUALS = 0x3d
 const BOUNDARY_LINE_TRAILING_WSP = 998
 const BOUNDARY_LINE_SUFFIX = 2 + 2 + BOUNDARY_LINE_TRAILING_WSP + 2
 const BOUNDARY_LINE_OVERHEAD = BOUNDARY_LINE_SUFFIX + 2
+
+/** The fields whose parameters libmime parses for every part: the costly ones to decode. */
+const STRUCTURED_FIELDS = new Set(['content-type', 'content-disposition'])
 
 /** mailparser's text types: a leaf of one of these, inline, is body text, not an attachment. */
 const TEXT_TYPES = new Set(['text/plain', 'text/html', 'message/delivery-status'])
@@ -101,14 +126,27 @@ export class MimeScanner {
   headerLines: readonly RawHeaderLine[] = []
   readonly attachments: AttachmentInfo[] = []
 
-  private node: MimeNode
+  private node: ScanNode
   private root: MimeNode | undefined
   private state: typeof HEAD | typeof BODY = HEAD
   /** Set by a closing delimiter: the current multipart's own boundary no longer delimits. */
   private inEpilogue = false
   /** The ancestor whose boundary the last delimiter line matched (mailsplit's delimiterOwner). */
-  private delimiterOwner: MimeNode | false = false
+  private delimiterOwner: ScanNode | false = false
   private nodeCounter = 0
+
+  /** The current node and its ancestors, by depth: an ancestor is `path[depth]`. */
+  private readonly path: ScanNode[] = []
+  /** The longest boundary of `path[0..depth]`, by depth. */
+  private readonly longestBoundary: number[] = []
+  /**
+   * Nodes of `path` with a boundary, by the boundary (latin1), innermost last. A node leaves the
+   * path only after every node below it has, so it is on top of its stack when it does.
+   */
+  private readonly openBoundaries = new Map<string, ScanNode[]>()
+  /** The structured field the current header line continues, and its bytes and parameters. */
+  private field: { name: string; bytes: number; parameters: number } | undefined
+  private structuredBytes = 0
 
   private mode: typeof LINE_START | typeof KEEP | typeof SKIP = LINE_START
   private pending: Buffer[] = []
@@ -127,6 +165,18 @@ export class MimeScanner {
     private readonly limits: ScannerLimits,
   ) {
     this.node = this.newNode(false)
+  }
+
+  /**
+   * The top-level header lines read before a limit stopped the scan inside the top-level header
+   * block, less the last field (its folded continuation may be missing). Empty otherwise.
+   */
+  partialHeaderLines(): RawHeaderLine[] {
+    if (this.root !== undefined || this.node.depth !== 0 || this.node.headers) return []
+    const node: MimeNode = this.node
+    node.parseHeaders()
+    const lines = node.headers ? node.headers.getList().map(({ key, line }) => ({ key, line })) : []
+    return lines.slice(0, -1)
   }
 
   write(chunk: Buffer): void {
@@ -200,7 +250,7 @@ export class MimeScanner {
       // already (mailsplit's enforcePendingLineLimit): a header line of gigabytes is refused
       // before it is held.
       if (this.node.headerCost(this.pendingLength) > this.limits.maxHeadBytes) {
-        throw new MimeLimitError('Max header size for a MIME node exceeded')
+        throw new MimeLimitError(`a header block over ${this.limits.maxHeadBytes} bytes`)
       }
       if (this.pending.length > 64) this.pending = [Buffer.concat(this.pending, this.pendingLength)]
     }
@@ -229,7 +279,8 @@ export class MimeScanner {
   // ------------------------------------------------------------------------------------------
 
   private processLine(line: Buffer, final: boolean): 'delimiter' | 'header' | 'body' {
-    if (this.nodeCounter > this.limits.maxParts) throw new MimeLimitError('Max allowed child nodes exceeded')
+    if (this.nodeCounter > this.limits.maxParts)
+      throw new MimeLimitError(`over ${this.limits.maxParts} MIME parts`)
 
     const boundary = this.checkBoundary(line)
     if (boundary) {
@@ -250,7 +301,8 @@ export class MimeScanner {
         case 4: {
           // an open ancestor closes: an open header block is a part all the same
           if (this.node._headerlen && !this.node.headers) this.emitNode(this.node)
-          const owner = this.delimiterOwner as MimeNode
+          const owner = this.delimiterOwner as ScanNode
+          this.leaveBelow(owner.depth)
           this.node = owner
           this.inEpilogue = true
           this.state = BODY
@@ -264,8 +316,9 @@ export class MimeScanner {
     if (this.state === HEAD) {
       const endsBlock = this.node.addHeaderChunk(line)
       if (this.node.headerCost() > this.limits.maxHeadBytes) {
-        throw new MimeLimitError('Max header size for a MIME node exceeded')
+        throw new MimeLimitError(`a header block over ${this.limits.maxHeadBytes} bytes`)
       }
+      this.countHeaderLine(line, endsBlock)
       if (final || endsBlock) {
         const current = this.node
         current.parseHeaders()
@@ -277,6 +330,7 @@ export class MimeScanner {
           current.disposition === 'inline'
         if (current.contentType === 'message/rfc822') current.messageNode = embeds
         this.emitNode(current)
+        if (current._boundary) this.openBoundary(current as ScanNode)
         if (embeds) {
           const embedded = this.newNode(current)
           if (current.parentNode) {
@@ -297,6 +351,11 @@ export class MimeScanner {
     return 'body'
   }
 
+  /**
+   * The current node's own boundary first (unless it has closed), then the innermost open
+   * ancestor whose boundary the line is a delimiter of: found by the boundary the line spells,
+   * not by trying each ancestor in turn (a line 1,000 levels deep cost 1,000 comparisons).
+   */
   private checkBoundary(line: Buffer): Boundary {
     let start = 0
     if (line.length >= 1 && (line[0] === CR || line[0] === LF)) {
@@ -310,9 +369,21 @@ export class MimeScanner {
       const result = compareBoundary(line, start, own)
       if (result) return result
     }
-    for (let owner = this.node._parentBoundaryOwner; owner; owner = owner._parentBoundaryOwner) {
-      if (!owner._boundary) continue
-      const result = compareBoundary(line, start, owner._boundary)
+    // `--boundary`, `--` if closing, white space, CRs and LF: the boundary is what is left when
+    // the line ending and white space are taken off (a boundary never ends in white space), or
+    // that less a closing `--`
+    let end = line.length
+    if (end > start && line[end - 1] === LF) end--
+    while (end > start && line[end - 1] === CR) end--
+    while (end > start && (line[end - 1] === SP || line[end - 1] === TAB)) end--
+    const spelt = line.toString('latin1', start + 2, end)
+    const delimiter = this.openOwner(spelt)
+    const closing = spelt.endsWith('--') && spelt.length > 2 ? this.openOwner(spelt.slice(0, -2)) : undefined
+    // the innermost of the two, as the walk up the ancestors found it first
+    const candidates = [delimiter, closing].filter((owner) => owner !== undefined)
+    candidates.sort((a, b) => b.depth - a.depth)
+    for (const owner of candidates) {
+      const result = compareBoundary(line, start, owner._boundary as Buffer)
       if (result) {
         this.delimiterOwner = owner
         return result === 1 ? 3 : 4
@@ -321,20 +392,92 @@ export class MimeScanner {
     return false
   }
 
-  private maxBoundaryLength(): number {
-    let max = this.node._boundary ? this.node._boundary.length : 0
-    for (let owner = this.node._parentBoundaryOwner; owner; owner = owner._parentBoundaryOwner) {
-      if (owner._boundary && owner._boundary.length > max) max = owner._boundary.length
-    }
-    return max
+  /** The innermost ancestor of the current node whose boundary is `boundary`. */
+  private openOwner(boundary: string): ScanNode | undefined {
+    const owners = this.openBoundaries.get(boundary)
+    if (owners === undefined) return undefined
+    const top = owners[owners.length - 1]
+    return top === this.node ? owners[owners.length - 2] : top
   }
 
-  private newNode(parent: MimeNode | false): MimeNode {
-    const node = new this.mime.MimeNode(parent, {})
+  private openBoundary(node: ScanNode): void {
+    const key = (node._boundary as Buffer).toString('latin1')
+    const owners = this.openBoundaries.get(key)
+    if (owners === undefined) this.openBoundaries.set(key, [node])
+    else owners.push(node)
+    node.opened = true
+    const length = (node._boundary as Buffer).length
+    this.longestBoundary[node.depth] = Math.max(this.longestBoundary[node.depth] ?? 0, length)
+  }
+
+  /** The nodes deeper than `depth` leave the path, their boundaries with them. */
+  private leaveBelow(depth: number): void {
+    for (let at = this.path.length - 1; at > depth; at--) {
+      const node = this.path[at] as ScanNode
+      if (node.opened && node._boundary) {
+        const key = node._boundary.toString('latin1')
+        const owners = this.openBoundaries.get(key) as ScanNode[]
+        owners.pop()
+        if (owners.length === 0) this.openBoundaries.delete(key)
+      }
+    }
+    this.path.length = depth + 1
+    this.longestBoundary.length = depth + 1
+  }
+
+  private maxBoundaryLength(): number {
+    return this.longestBoundary[this.node.depth] ?? 0
+  }
+
+  private newNode(parent: ScanNode | false): ScanNode {
+    const depth = parent ? parent.depth + 1 : 0
+    if (depth > this.limits.maxDepth) {
+      throw new MimeLimitError(`MIME nesting deeper than ${this.limits.maxDepth} levels`)
+    }
+    const node = new this.mime.MimeNode(parent, {}) as ScanNode
+    node.depth = depth
+    if (parent) this.leaveBelow(parent.depth)
+    this.path[depth] = node
+    this.longestBoundary[depth] = depth === 0 ? 0 : (this.longestBoundary[depth - 1] ?? 0)
+    this.field = undefined
     this.state = HEAD
     this.nodeCounter++
     this.inEpilogue = false
     return node
+  }
+
+  /**
+   * Counts a header line against the limits of the structured fields: libmime's parse of their
+   * parameters costs far more a byte than reading the line, so their bytes and parameters are
+   * bounded per field and per message (see mime-parser.ts for the values and why they are safe).
+   */
+  private countHeaderLine(line: Buffer, endsBlock: boolean): void {
+    if (endsBlock) {
+      this.field = undefined
+      return
+    }
+    const first = line[0]
+    if (first !== SP && first !== TAB) {
+      const colon = line.indexOf(0x3a)
+      const name = colon === -1 ? '' : line.toString('latin1', 0, colon).trim().toLowerCase()
+      this.field = STRUCTURED_FIELDS.has(name) ? { name, bytes: 0, parameters: 0 } : undefined
+    }
+    const field = this.field
+    if (field === undefined) return
+    field.bytes += line.length
+    this.structuredBytes += line.length
+    for (let at = line.indexOf(0x3b); at !== -1; at = line.indexOf(0x3b, at + 1)) field.parameters++
+    if (field.bytes > this.limits.maxFieldBytes) {
+      throw new MimeLimitError(`a ${field.name} field over ${this.limits.maxFieldBytes} bytes`)
+    }
+    if (field.parameters > this.limits.maxFieldParameters) {
+      throw new MimeLimitError(`a ${field.name} field with over ${this.limits.maxFieldParameters} parameters`)
+    }
+    if (this.structuredBytes > this.limits.maxStructuredBytes) {
+      throw new MimeLimitError(
+        `over ${this.limits.maxStructuredBytes} bytes of Content-Type and Content-Disposition fields`,
+      )
+    }
   }
 
   // ------------------------------------------------------------------------------------------

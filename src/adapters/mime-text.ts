@@ -3,6 +3,10 @@ import addressparser from 'nodemailer/lib/addressparser'
 /** RFC 2047 encoded words, the only reason to load libmime (about 100 ms at cold start) here. */
 const ENCODED_WORD = /=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=/
 
+export function hasEncodedWord(value: string): boolean {
+  return ENCODED_WORD.test(value)
+}
+
 /** Decodes RFC 2047 encoded words; a value that cannot be decoded stays as it came. */
 export async function decodeHeaderValue(value: string): Promise<string> {
   if (!ENCODED_WORD.test(value)) return value

@@ -32,12 +32,14 @@ export class S3MessageSource implements MessageSource {
   async read(messageId: string, signal: AbortSignal): Promise<MessageContent> {
     const key = this.keyOf(messageId)
     let body: Readable
+    let size: number | undefined
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: signal,
       })
       if (object.Body === undefined) throw new Error('GetObject returned no body')
       body = object.Body as Readable
+      size = object.ContentLength
     } catch (error) {
       throw this.failure(key, error)
     }
@@ -46,7 +48,8 @@ export class S3MessageSource implements MessageSource {
       streamError = error
     })
     try {
-      return await parseMessage(body, signal)
+      // a message cut off by a limit is not read further: its size is the object's
+      return await parseMessage(body, signal, size)
     } catch (error) {
       // A connection lost mid-stream is worth a retry; a message that does not parse is not.
       if (streamError !== undefined || signal.aborted) throw this.failure(key, streamError ?? signal.reason)

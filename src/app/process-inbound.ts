@@ -10,7 +10,7 @@ import {
   type RecipientDecision,
 } from '../domain/decision.js'
 import type { BouncerError } from '../domain/errors.js'
-import type { MessageFacts, ReceivedMessage } from '../domain/message.js'
+import type { CutOff, MessageFacts, ReceivedMessage } from '../domain/message.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { FactLevel } from '../domain/rules.js'
 import {
@@ -59,6 +59,11 @@ export interface InboundOutcome {
   readonly dryRun: boolean
   /** Set when the message could not be read: nothing was bounced and the mail flow continues. */
   readonly unreadable?: MessageUnavailableError
+  /**
+   * Set when a parsing limit cut the message off: the rules were decided on what was read, and a
+   * recipient they could not settle by `onUnreadable` (its decisions name rule `onUnreadable`).
+   */
+  readonly cutOff?: CutOff
 }
 
 type RateGuard = Extract<GuardName, 'rate' | 'domainRate'>
@@ -82,7 +87,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
   ): Promise<InboundOutcome> {
     let facts: MessageFacts = { message }
     let factsRead: FactLevel = 'event'
-    let outcome = decide(ruleSet.rules, ruleSet.safety, facts)
+    let outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable)
     while (outcome.kind === 'needs') {
       const needed = outcome.facts
       try {
@@ -106,7 +111,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
         }
       }
       factsRead = needed
-      outcome = decide(ruleSet.rules, ruleSet.safety, facts)
+      outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable)
     }
 
     const decisions = outcome.decisions
@@ -119,6 +124,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
       bounce,
       factsRead,
       dryRun,
+      ...(facts.content?.cutOff === undefined ? {} : { cutOff: facts.content.cutOff }),
     })
 
     if (request === undefined) return finish({ kind: 'none' })

@@ -42,7 +42,7 @@ export async function check(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<string> {
   const overrides = parseOverrides(options)
-  const rules = loadRules(options.rules, env)
+  const rules = await loadRules(options.rules, env)
   const event = options.event === undefined ? undefined : await readEvent(options.event)
   const reports: MessageReport[] = []
   for (const path of options.messages) {

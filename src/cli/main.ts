@@ -38,7 +38,7 @@ export async function runCli(argv: readonly string[], env: Env, isTerminal = fal
       case 'validate': {
         const { positionals } = parse(rest, {})
         if (positionals.length !== 1) throw new UsageError('validate takes one rules file')
-        return ok(validate(positionals[0] ?? '', env))
+        return ok(await validate(positionals[0] ?? '', env))
       }
       case 'replay': {
         const { values, positionals } = parse(rest, {

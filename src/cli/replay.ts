@@ -34,7 +34,7 @@ export async function replay(
   env: Readonly<Record<string, string | undefined>>,
   progressStream: NodeJS.WriteStream = process.stderr,
 ): Promise<string> {
-  const rules = loadRules(options.rules, env)
+  const rules = await loadRules(options.rules, env)
   const messages = await listMessages(options.source, env)
   const summary: ReplaySummary = {
     source: options.source,

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
+import { bindPatterns } from '../config/patterns.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { RuleSet } from '../domain/rule-set.js'
+import { loadPatternEngine } from '../runtime/lazy-adapters.js'
 
 export interface LoadedRules {
   readonly path: string
@@ -14,9 +16,13 @@ export interface LoadedRules {
 /**
  * A rules file compiled exactly as the function compiles it at cold start (BOUNCE_SENDER and
  * AWS_REGION from the environment apply here too). The message store is the command's own input,
- * so rules that read the message need no MAIL_BUCKET. Throws ConfigError listing every problem.
+ * so rules that read the message need no MAIL_BUCKET; `matches` patterns are compiled by the
+ * pattern engine the function uses. Throws ConfigError listing every problem.
  */
-export function loadRules(path: string, env: Readonly<Record<string, string | undefined>>): LoadedRules {
+export async function loadRules(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<LoadedRules> {
   const file = resolve(path)
   const problems: ConfigProblem[] = []
   const warnings: string[] = []
@@ -27,6 +33,8 @@ export function loadRules(path: string, env: Readonly<Record<string, string | un
   } catch (error) {
     throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(error as Error).message}` }], file)
   }
+  // the pattern engine only for a file that may use it, as the function loads it
+  const patternEngine = /\bmatches\b/.test(text) ? await loadPatternEngine() : undefined
   const ruleSet = compileRuleSet(
     text,
     formatOf(file),
@@ -43,7 +51,12 @@ export function loadRules(path: string, env: Readonly<Record<string, string | un
     },
     problems,
     warnings,
+    patternEngine,
   )
+  // a `matches` the text search missed (a JSON key spelt with escapes)
+  if (ruleSet !== undefined && patternEngine === undefined && ruleSet.patterns.length > 0) {
+    bindPatterns(ruleSet.patterns, await loadPatternEngine(), problems)
+  }
   if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, file)
   return { path: file, ruleSet, warnings, patternFiles: [...new Set(patternFiles)] }
 }

@@ -1,8 +1,11 @@
 import { loadRules } from './rules.js'
 
 /** `ses-bouncer validate`: the rules file checked as the function checks it at cold start. */
-export function validate(path: string, env: Readonly<Record<string, string | undefined>>): string {
-  const { path: file, ruleSet, warnings, patternFiles } = loadRules(path, env)
+export async function validate(
+  path: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<string> {
+  const { path: file, ruleSet, warnings, patternFiles } = await loadRules(path, env)
   const names = ruleSet.rules.map((rule) => rule.name)
   const lines = [
     `${file} is valid: ${names.length} rule${names.length === 1 ? '' : 's'}${names.length > 0 ? ` (${names.join(', ')})` : ''}`,

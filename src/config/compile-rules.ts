@@ -2,12 +2,19 @@ import { AddressSet, PatternError } from '../domain/address-set.js'
 import { bounceSpec } from '../domain/bounce-spec.js'
 import { compileGlob } from '../domain/glob.js'
 import type { DmarcPolicy, VerdictName, VerdictStatus } from '../domain/message.js'
-import { type Condition, conditionCost, type FactLevel, type Rule, type RuleAction } from '../domain/rules.js'
+import {
+  type Condition,
+  conditionCost,
+  DeferredPattern,
+  type FactLevel,
+  type Rule,
+  type RuleAction,
+} from '../domain/rules.js'
 import type { ConfigProblem } from './problems.js'
 import {
   type AddressConditionEntry,
-  parseRegex,
   type RuleEntry,
+  type RulesFile,
   SIZE_PATTERN,
   type WhenEntry,
 } from './rules-schema.js'
@@ -28,19 +35,27 @@ export function compileRules(
   }
   return entries.map((entry, index) => ({
     name: entry.name,
-    conditions: compileConditions(entry.when ?? {}, `rules[${index}].when`, loadList, problems),
+    conditions: compileConditions(entry, `rules[${index}].when`, loadList, problems),
     action: compileAction(entry),
   }))
+}
+
+/** The rules file's `onUnreadable` as the action it stands for (continue delivers). */
+export function compileOnUnreadable(setting: RulesFile['onUnreadable']): RuleAction {
+  if (setting === 'continue') return { kind: 'accept' }
+  if (setting === 'drop') return { kind: 'drop' }
+  return { kind: 'bounce', bounce: bounceSpec(setting.bounce) }
 }
 
 const COST_ORDER: Record<FactLevel, number> = { event: 0, size: 1, content: 2 }
 
 function compileConditions(
-  when: WhenEntry,
+  entry: RuleEntry,
   path: string,
   loadList: (file: string, path: string) => AddressSet | undefined,
   problems: ConfigProblem[],
 ): Condition[] {
+  const when: WhenEntry = entry.when ?? {}
   const conditions: Condition[] = []
   for (const field of ['recipient', 'sender', 'from'] as const) {
     const entry = when[field]
@@ -78,7 +93,10 @@ function compileConditions(
           ? ({ kind: 'equals', value: equals } as const)
           : contains !== undefined
             ? ({ kind: 'contains', value: contains } as const)
-            : ({ kind: 'matches', regex: parseRegex(matches ?? '') } as const)
+            : ({
+                kind: 'matches',
+                pattern: new DeferredPattern(entry.name, `${path}.header.matches`, matches ?? ''),
+              } as const)
     conditions.push({ kind: 'header', name: name.toLowerCase(), test })
   }
   return conditions.sort((a, b) => COST_ORDER[conditionCost(a)] - COST_ORDER[conditionCost(b)])

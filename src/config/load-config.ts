@@ -3,8 +3,9 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { factsRulesMayNeed, type RuleSet } from '../domain/rule-set.js'
 import { DEFAULT_SAFETY } from '../domain/safety.js'
-import { compileRules, type ListReader } from './compile-rules.js'
+import { compileOnUnreadable, compileRules, type ListReader } from './compile-rules.js'
 import { flag, mailAddress, optionalText, parseEnvironment } from './environment.js'
+import { bindPatterns, checkRawPatterns, type PatternEngine, patternsOf } from './patterns.js'
 import { ConfigError, type ConfigProblem, zodProblems } from './problems.js'
 import { type RulesFile, RulesFileSchema } from './rules-schema.js'
 
@@ -105,10 +106,11 @@ export function loadConfig(
   env: Readonly<Record<string, string | undefined>>,
   files: ConfigFiles,
   baseDirectory: string = process.cwd(),
+  patternEngine?: PatternEngine,
 ): Config {
   const problems: ConfigProblem[] = []
   const settings = loadSettings(env, problems, baseDirectory)
-  const { ruleSet, warnings } = loadFileRules(settings, files, problems)
+  const { ruleSet, warnings } = loadFileRules(settings, files, problems, patternEngine)
   return {
     rulesFile: settings.rulesSource.kind === 'file' ? settings.rulesSource.path : '',
     ruleSet,
@@ -121,12 +123,14 @@ export function loadConfig(
 
 /**
  * The rules file on disk under the environment's settings. Throws one ConfigError with every
- * problem found so far, the environment's included.
+ * problem found so far, the environment's included. Without a pattern engine, `matches` patterns
+ * are left for `bindPatterns` (ruleSet.patterns) before the first decision.
  */
 export function loadFileRules(
   settings: Settings,
   files: ConfigFiles,
   problems: ConfigProblem[],
+  patternEngine?: PatternEngine,
 ): { ruleSet: RuleSet; warnings: string[] } {
   if (settings.rulesSource.kind !== 'file') {
     throw new Error('the rules come from S3 (RULES_S3_URI): load them with the S3 rules provider')
@@ -144,6 +148,7 @@ export function loadFileRules(
           settings,
           problems,
           warnings,
+          patternEngine,
         )
   if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems)
   return { ruleSet, warnings }
@@ -161,9 +166,12 @@ export function compileRuleSet(
   settings: Pick<Settings, 'bounceSender' | 'dryRun' | 'messageStore' | 'region'>,
   problems: ConfigProblem[],
   warnings: string[] = [],
+  patternEngine?: PatternEngine,
 ): RuleSet | undefined {
-  const file = parseRulesText(text, format, problems)
-  return file === undefined ? undefined : compileRulesFile(file, readList, settings, problems, warnings)
+  const file = parseRulesText(text, format, problems, patternEngine)
+  return file === undefined
+    ? undefined
+    : compileRulesFile(file, readList, settings, problems, warnings, patternEngine)
 }
 
 /** compileRuleSet for a rules file already parsed and validated. */
@@ -173,11 +181,20 @@ export function compileRulesFile(
   settings: Pick<Settings, 'bounceSender' | 'dryRun' | 'messageStore' | 'region'>,
   problems: ConfigProblem[],
   warnings: string[] = [],
+  patternEngine?: PatternEngine,
 ): RuleSet {
   const rules = compileRules(file.rules, readList, problems)
+  const onUnreadable = compileOnUnreadable(file.onUnreadable)
+  const patterns = patternsOf(rules)
+  if (patternEngine !== undefined) bindPatterns(patterns, patternEngine, problems)
   const bounceSender = settings.bounceSender ?? file.bounceSender
   if (bounceSender === undefined && rules.some((rule) => rule.action.kind === 'bounce')) {
     problems.push({ path: 'bounceSender', message: 'required when a rule bounces (or set BOUNCE_SENDER)' })
+  } else if (bounceSender === undefined && onUnreadable.kind === 'bounce') {
+    problems.push({
+      path: 'bounceSender',
+      message: 'required when onUnreadable bounces (or set BOUNCE_SENDER)',
+    })
   }
   const needs = factsRulesMayNeed(rules)
   if (settings.messageStore === undefined && needs !== 'event') {
@@ -194,6 +211,8 @@ export function compileRulesFile(
     rules,
     safety: { ...DEFAULT_SAFETY, ...file.safety },
     mode: settings.dryRun ? 'dry-run' : file.mode,
+    onUnreadable,
+    patterns,
     bounce: {
       bounceSender: bounceSender ?? '',
       ...(file.bounceSenderArn === undefined ? {} : { bounceSenderArn: file.bounceSenderArn }),
@@ -242,6 +261,7 @@ export function parseRulesText(
   text: string,
   format: RulesFormat,
   problems: ConfigProblem[],
+  patternEngine?: PatternEngine,
 ): RulesFile | undefined {
   let document: unknown
   try {
@@ -254,6 +274,7 @@ export function parseRulesText(
   const parsed = RulesFileSchema.safeParse(document ?? {})
   if (!parsed.success) {
     problems.push(...zodProblems(parsed.error))
+    if (patternEngine !== undefined) checkRawPatterns(document, patternEngine, problems)
     return undefined
   }
   return parsed.data

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { AddressSet, PatternError } from '../domain/address-set.js'
 import { EXTENSION_FIELD_NAME, EXTENSION_VALUE_LIMIT } from '../domain/bounce-request.js'
 import { BOUNCE_TYPES, FAILURE_STATUS } from '../domain/bounce-spec.js'
+import { ON_UNREADABLE } from '../domain/decide.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
 import { mailAddress } from './environment.js'
 
@@ -87,7 +88,10 @@ const headerCondition = z
         if (value === undefined) return
         const problem = regexProblem(value)
         if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
-      }),
+      })
+      .describe(
+        'A regular expression in RE2 syntax (linear time: no backreferences, no lookaround), /pattern/flags (i, m, s) or bare.',
+      ),
   })
   .refine((value) => ['exists', 'equals', 'contains', 'matches'].filter((key) => key in value).length === 1, {
     message: 'expected exactly one of exists, equals, contains, matches',
@@ -123,7 +127,10 @@ const bounce = z.strictObject({
 
 const rule = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ -'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ -')
+      .refine((name) => name !== ON_UNREADABLE, `${ON_UNREADABLE} names the decisions of that setting`),
     when: when.optional(),
     bounce: bounce.optional(),
     drop: z.literal(true).optional(),
@@ -161,6 +168,19 @@ const safety = z
   })
   .partial()
 
+/**
+ * What becomes of a recipient the rules cannot settle because a parsing limit cut the message off
+ * (continue: deliver, as when the limits switched the rules off; drop; or bounce).
+ */
+const onUnreadable = z
+  .union([z.enum(['continue', 'drop']), z.strictObject({ bounce })], {
+    error: 'expected continue, drop or { bounce: { type: ... } }',
+  })
+  .default('continue')
+  .describe(
+    'What to do with a recipient the rules could not settle because the message exceeded a parsing limit: continue (deliver), drop, or { bounce: {...} }.',
+  )
+
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/, {
@@ -190,6 +210,7 @@ export const RulesFileSchema = z
       .optional()
       .describe('Extra fields in the per-message part of every DSN, e.g. X-Support-Contact.'),
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+    onUnreadable,
     safety: safety.optional(),
     rules: z.array(rule),
   })
@@ -214,13 +235,27 @@ export type RuleEntry = RulesFile['rules'][number]
 export type WhenEntry = NonNullable<RuleEntry['when']>
 export type AddressConditionEntry = NonNullable<WhenEntry['recipient']>
 
-/** `/pattern/flags` or a bare pattern; `g` and `y` would make repeated tests stateful. */
-export function parseRegex(text: string): RegExp {
+/** The flags a `matches` pattern may carry: i, m and s as in JavaScript, u (always on in RE2). */
+export const PATTERN_FLAGS = 'imsu'
+
+/**
+ * `/pattern/flags` or a bare pattern (no flags). Only the form is checked here: the pattern itself
+ * is compiled by the pattern engine, loaded when a rules file uses `matches`.
+ */
+export function regexLiteral(text: string): { source: string; flags: string } {
   const literal = /^\/(.*)\/([a-z]*)$/s.exec(text)
-  if (literal === null) return new RegExp(text)
+  if (literal === null) return { source: text, flags: '' }
   const [, source = '', flags = ''] = literal
-  if (/[gy]/.test(flags)) throw new SyntaxError('flags g and y are not allowed')
-  return new RegExp(source, flags)
+  const unknown = [...flags].filter((flag) => !PATTERN_FLAGS.includes(flag))
+  if (unknown.length > 0) {
+    const stateful = unknown.some((flag) => flag === 'g' || flag === 'y')
+    throw new SyntaxError(
+      stateful ? 'flags g and y are not allowed' : `unknown flags ${unknown.join('')} (use i, m, s)`,
+    )
+  }
+  if (new Set(flags).size !== flags.length) throw new SyntaxError(`flag repeated in ${flags}`)
+  if (source === '') throw new SyntaxError('empty pattern')
+  return { source, flags }
 }
 
 function patternProblem(text: string): string | undefined {
@@ -235,7 +270,7 @@ function patternProblem(text: string): string | undefined {
 
 function regexProblem(text: string): string | undefined {
   try {
-    parseRegex(text)
+    regexLiteral(text)
     return undefined
   } catch (error) {
     return `not a valid regular expression: ${(error as Error).message}`

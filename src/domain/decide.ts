@@ -1,8 +1,25 @@
 import { parseMailbox } from './address.js'
 import { guardAsDrop, isBounce, type RecipientDecision } from './decision.js'
 import type { MessageFacts } from './message.js'
-import { evaluateRule, type FactLevel, moreFacts, type Rule } from './rules.js'
+import {
+  evaluateRule,
+  type FactLevel,
+  isUnsettled,
+  moreFacts,
+  type Rule,
+  type RuleAction,
+  UNSETTLED,
+} from './rules.js'
 import { type SafetySettings, safetyGuard } from './safety.js'
+
+/**
+ * The name decisions made by the `onUnreadable` setting carry in logs and metrics: the rules
+ * could not settle the recipient because a limit cut part of the message off. No rule may take it.
+ */
+export const ON_UNREADABLE = 'onUnreadable'
+
+/** Deliver what the rules could not settle: the default, as before limits decided anything. */
+export const CONTINUE_UNREADABLE: RuleAction = { kind: 'accept' }
 
 export type MissingFacts = Exclude<FactLevel, 'event'>
 
@@ -13,14 +30,21 @@ export type DecideOutcome =
 /**
  * Per recipient of the envelope, the first matching rule decides; no match accepts. Then the
  * safety guard turns bounces that would be backscatter into drops. When the facts at hand cannot
- * settle a rule or a guard, asks for the facts it needs instead of guessing.
+ * settle a rule or a guard, asks for the facts it needs instead of guessing. When a limit cut the
+ * facts that would settle a recipient's rules, `onUnreadable` (the operator's choice) decides it.
  */
-export function decide(rules: readonly Rule[], safety: SafetySettings, facts: MessageFacts): DecideOutcome {
+export function decide(
+  rules: readonly Rule[],
+  safety: SafetySettings,
+  facts: MessageFacts,
+  onUnreadable: RuleAction = CONTINUE_UNREADABLE,
+): DecideOutcome {
   const decisions: RecipientDecision[] = []
   let missing: MissingFacts | undefined
   for (const recipient of uniqueRecipients(facts.message.recipients)) {
     const decision = decideRecipient(rules, recipient, facts)
-    if ('needs' in decision) missing = mostFacts(missing, decision.needs)
+    if (isUnsettled(decision)) decisions.push(unreadableDecision(onUnreadable, recipient))
+    else if ('needs' in decision) missing = mostFacts(missing, decision.needs)
     else decisions.push(decision)
   }
   if (missing !== undefined) return { kind: 'needs', facts: missing }
@@ -35,23 +59,43 @@ export function decide(rules: readonly Rule[], safety: SafetySettings, facts: Me
   }
 }
 
+/**
+ * The first rule that holds decides, as long as every rule before it fails. A rule a limit left
+ * unsettled might have held first; the rule that holds after it still decides when it acts alike
+ * (an `.exe` seen bounces, whether or not an earlier bounce rule would have matched what was cut),
+ * otherwise the recipient is unsettled. Never is an unsettled rule taken to fail.
+ */
 function decideRecipient(
   rules: readonly Rule[],
   recipient: string,
   facts: MessageFacts,
-): RecipientDecision | { needs: MissingFacts } {
+): RecipientDecision | { needs: MissingFacts } | typeof UNSETTLED {
   const bounceable = canBounce(recipient)
+  const unsettled = new Set<RuleAction['kind']>()
   for (const rule of rules) {
     if (rule.action.kind === 'bounce' && !bounceable) continue
     const truth = evaluateRule(rule, recipient, facts)
     if (truth === false) continue
+    if (isUnsettled(truth)) {
+      unsettled.add(rule.action.kind)
+      continue
+    }
     if (truth !== true) return truth
     const { action } = rule
+    if (unsettled.size > 0 && !(unsettled.size === 1 && unsettled.has(action.kind))) return UNSETTLED
     if (action.kind === 'bounce')
       return { recipient, action: 'bounce', rule: rule.name, bounce: action.bounce }
     return { recipient, action: action.kind, rule: rule.name }
   }
-  return { recipient, action: 'accept' }
+  return unsettled.size > 0 ? UNSETTLED : { recipient, action: 'accept' }
+}
+
+/** The operator's `onUnreadable`; a recipient that cannot be bounced (postmaster) is delivered. */
+function unreadableDecision(action: RuleAction, recipient: string): RecipientDecision {
+  if (action.kind === 'bounce' && canBounce(recipient))
+    return { recipient, action: 'bounce', rule: ON_UNREADABLE, bounce: action.bounce }
+  if (action.kind === 'drop') return { recipient, action: 'drop', rule: ON_UNREADABLE }
+  return { recipient, action: 'accept', rule: ON_UNREADABLE }
 }
 
 /**

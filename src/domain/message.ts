@@ -50,6 +50,23 @@ export interface MessageContent {
   readonly headers: readonly HeaderField[]
   readonly fromAddresses: readonly string[]
   readonly attachments: readonly AttachmentInfo[]
+  /** Set when a limit left part of the message unread or undecoded: the facts are what was seen. */
+  readonly cutOff?: CutOff
+}
+
+/**
+ * What a parsing limit kept from the facts. What was seen is exact; what was not may hold anything,
+ * so a rule that what was seen does not settle stays unsettled, never false.
+ */
+export interface CutOff {
+  /** The limits reached, as the log names them (`MIME nesting deeper than 100 levels`). */
+  readonly limits: readonly string[]
+  /** The MIME structure was not read to the end: attachments may follow those listed. */
+  readonly attachments: boolean
+  /** Top-level header fields were not all read, or not all decoded. */
+  readonly headers: boolean
+  /** Addresses of the From header were not all read. */
+  readonly from: boolean
 }
 
 export interface MessageFacts {
@@ -70,4 +87,9 @@ export function headerValues(facts: MessageFacts, name: string): readonly string
 
 export function fromAddresses(facts: MessageFacts): readonly string[] | undefined {
   return facts.content?.fromAddresses ?? facts.message.fromAddresses
+}
+
+/** Whether a header missing from the facts may still exist: a limit cut the stored headers. */
+export function headersCutOff(facts: MessageFacts): boolean {
+  return facts.content?.cutOff?.headers === true
 }

@@ -96,7 +96,14 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
         logger.error('rejected a malformed SES event; nothing was read or sent', { problems: error.problems })
         throw error
       }
-      const processInbound = processInboundFor(await rules())
+      let ruleSet: RuleSet
+      try {
+        ruleSet = await rules()
+      } catch (error) {
+        logger.error('refusing to run: invalid configuration', { error })
+        throw error
+      }
+      const processInbound = processInboundFor(ruleSet)
       ledger?.useLambdaContext(context)
       const message = await receivedMessageFrom(parsed.data)
       logger.appendKeys({ messageId: message.messageId })

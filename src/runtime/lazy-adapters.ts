@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda'
+import type { PatternEngine } from '../config/patterns.js'
 import type { SendBounceRequest } from '../domain/bounce-request.js'
 import type { BounceLedger, BounceSender, MessageSource } from '../ports/index.js'
 import type { Env } from './service.js'
@@ -72,3 +73,11 @@ export function lazyDynamoLedger(
     countBounceToDomain: async (domain, at) => (await ledger()).countBounceToDomain(domain, at),
   }
 }
+
+/**
+ * The `matches` pattern engine (RE2JS, about 30 ms to load), for rules files that use `matches`
+ * only: no other rules file ever loads it.
+ */
+export const loadPatternEngine: () => Promise<PatternEngine> = onFirstUse(
+  async () => (await import('../adapters/re2-pattern-engine.js')).re2PatternEngine,
+)

@@ -14,6 +14,7 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     dryRun: outcome.dryRun,
     ...(outcome.dryRun ? { wouldReturn: outcome.decidedDisposition } : {}),
     factsRead: outcome.factsRead,
+    ...(outcome.cutOff === undefined ? {} : { cutOff: outcome.cutOff }),
     recipients: outcome.decisions.map(summarizeDecision),
     bounce: describeBounce(outcome),
     durationMs: Math.round(durationMs),
@@ -78,6 +79,8 @@ export function recordOutcomeMetrics(metrics: Metrics, outcome: InboundOutcome):
   }
   metrics.addMetric('Messages', MetricUnit.Count, 1)
   if (outcome.unreadable !== undefined) metrics.addMetric('MessagesUnreadable', MetricUnit.Count, 1)
+  // decided on the part a parsing limit let through; onUnreadable decisions count per rule
+  if (outcome.cutOff !== undefined) metrics.addMetric('MessagesCutOff', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'sent') metrics.addMetric('BouncesSent', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'failed') metrics.addMetric('BouncesFailed', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'duplicate') metrics.addMetric('DuplicateEvents', MetricUnit.Count, 1)

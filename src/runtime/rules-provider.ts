@@ -2,16 +2,36 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { S3RulesSource } from '../adapters/s3-rules-source.js'
 import { patternFilesOf } from '../config/compile-rules.js'
 import { compileRulesFile, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
+import { bindPatterns } from '../config/patterns.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { RulesFile } from '../config/rules-schema.js'
 import type { RuleSet } from '../domain/rule-set.js'
+import { loadPatternEngine } from './lazy-adapters.js'
 
 /** The rules to decide the next message with. */
 export type RulesProvider = () => Promise<RuleSet>
 
-/** Rules from a file in the package: read once, at cold start. */
+/**
+ * Rules from a file in the package: read once, at cold start. Their `matches` patterns, if any,
+ * are compiled as soon as the pattern engine has loaded (started now, so during init in Lambda); a
+ * pattern the engine refuses stops every message as an invalid file would.
+ */
 export function fixedRules(ruleSet: RuleSet): RulesProvider {
-  return async () => ruleSet
+  if (ruleSet.patterns.length === 0) return async () => ruleSet
+  const ready = compilePatterns(ruleSet)
+  // reported by the first message that awaits it
+  ready.catch(() => undefined)
+  return () => ready
+}
+
+/** Compiles a rule set's `matches` patterns, loading the pattern engine on first use. */
+export async function compilePatterns(ruleSet: RuleSet, source?: string): Promise<RuleSet> {
+  const pending = ruleSet.patterns.filter((pattern) => !pattern.bound)
+  if (pending.length === 0) return ruleSet
+  const problems: ConfigProblem[] = []
+  bindPatterns(pending, await loadPatternEngine(), problems)
+  if (problems.length > 0) throw new ConfigError(problems, source)
+  return ruleSet
 }
 
 /**
@@ -67,6 +87,7 @@ export function s3Rules(
             warnings,
           )
     if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules at ${location}`)
+    await compilePatterns(ruleSet, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)
     logger.info('rules loaded', { rules: location, count: ruleSet.rules.length })
     current = ruleSet

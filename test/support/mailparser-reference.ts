@@ -7,6 +7,7 @@
 import { Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { MailParser } from 'mailparser'
+import { MESSAGE_LIMITS } from '../../src/adapters/mime-parser.js'
 import type { AttachmentInfo } from '../../src/domain/message.js'
 
 export interface ReferenceParse {
@@ -46,9 +47,9 @@ export async function parseWithMailParser(
     skipTextToHtml: true,
     skipTextLinks: true,
     skipImageLinks: true,
-    // the limits src/adapters/mime-parser.ts sets on the scanner
-    maxHeadSize: 4 * 1024 * 1024,
-    maxChildNodes: 20_000,
+    // the limits src/adapters/mime-parser.ts sets on the scanner (mailparser has no others)
+    maxHeadSize: MESSAGE_LIMITS.maxHeadBytes,
+    maxChildNodes: MESSAGE_LIMITS.maxParts,
   } as ConstructorParameters<typeof MailParser>[0])
   let sizeBytes = 0
   const counter = new Transform({

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { re2PatternEngine } from '../../src/adapters/re2-pattern-engine.js'
 import { parseSize } from '../../src/config/compile-rules.js'
 import { type Config, DEFAULT_RULES_FILE, loadConfig } from '../../src/config/load-config.js'
 import { ConfigError, type ConfigProblem, formatPath, formatProblem } from '../../src/config/problems.js'
-import { parseRegex } from '../../src/config/rules-schema.js'
+import { regexLiteral } from '../../src/config/rules-schema.js'
 import { BouncerError } from '../../src/domain/errors.js'
 import { DEFAULT_SAFETY } from '../../src/domain/safety.js'
 import { memoryFiles } from './support/builders.js'
@@ -19,7 +20,7 @@ const BASE_ENV: Env = { MAIL_BUCKET: 'mail', IDEMPOTENCY_TABLE: 'ledger' }
 /** loadConfig over in-memory files rooted at /pkg; the rules file defaults to /pkg/bounce-rules.yml. */
 function load(files: Record<string, string>, env: Env = BASE_ENV): Config {
   const absolute = Object.fromEntries(Object.entries(files).map(([path, text]) => [`${PKG}/${path}`, text]))
-  return loadConfig(env, memoryFiles(absolute), PKG)
+  return loadConfig(env, memoryFiles(absolute), PKG, re2PatternEngine)
 }
 
 /** The ConfigError loadConfig throws, or a test failure when it does not. */
@@ -250,7 +251,6 @@ rules:
       `rules[2].when.size.over: ${SIZE_HINT}`,
       'rules[2].when: Unrecognized key: "unknown"',
       'rules[3].when.header.name: expected a header field name (RFC 5322 §3.6.8)',
-      'rules[3].when.header.matches: not a valid regular expression: Invalid regular expression: /(/: Unterminated group',
       'rules[3].bounce.type: Invalid option: expected one of "DoesNotExist"|"MessageTooLarge"|"ExceededQuota"|"ContentRejected"|"Undefined"|"TemporaryFailure"',
       'rules[3].bounce: Unrecognized key: "colour"',
       `rules[4].when.sender.in[0]: ${PATTERN_HINT('not a pattern')}`,
@@ -260,6 +260,7 @@ rules:
       'Unrecognized key: "surprise"',
       'rules[1].name: duplicate rule name "a" (first used by rules[0])',
       'rules[6].name: duplicate rule name "a" (first used by rules[0])',
+      'rules[3].when.header.matches: rule "d": not valid RE2 syntax: missing closing ): `(`',
     ])
   })
 
@@ -347,13 +348,39 @@ rules:
   - { name: b, when: { header: { name: X, matches: "/x/g" } }, drop: true }
   - { name: c, when: { header: { name: X, matches: "/x/iy" } }, drop: true }
   - { name: d, when: { header: { name: X, matches: "/x/q" } }, drop: true }
-  - { name: e, when: { header: { name: X, matches: "/x/is" } }, drop: true }`),
+  - { name: e, when: { header: { name: X, matches: "/x/is" } }, drop: true }
+  - { name: f, when: { header: { name: X, matches: "//" } }, drop: true }`),
       ),
     ).toEqual([
-      'rules[0].when.header.matches: not a valid regular expression: Invalid regular expression: /[/: Unterminated character class',
       'rules[1].when.header.matches: not a valid regular expression: flags g and y are not allowed',
       'rules[2].when.header.matches: not a valid regular expression: flags g and y are not allowed',
-      "rules[3].when.header.matches: not a valid regular expression: Invalid flags supplied to RegExp constructor 'q'",
+      'rules[3].when.header.matches: not a valid regular expression: unknown flags q (use i, m, s)',
+      'rules[5].when.header.matches: not a valid regular expression: empty pattern',
+      'rules[0].when.header.matches: rule "a": not valid RE2 syntax: missing closing ]: `[`',
+    ])
+  })
+
+  it('patterns RE2 cannot run are refused with the rule and its path: backreferences, lookaround, size', () => {
+    expect(
+      formatted(
+        rulesFile(`
+  - { name: backref, when: { header: { name: X, matches: "(a)\\\\1" } }, drop: true }
+  - { name: named-backref, when: { header: { name: X, matches: "(?<q>a)\\\\k<q>" } }, drop: true }
+  - { name: ahead, when: { header: { name: X, matches: "/^(?=.*invoice)/i" } }, drop: true }
+  - { name: not-ahead, when: { header: { name: X, matches: "foo(?!bar)" } }, drop: true }
+  - { name: behind, when: { header: { name: X, matches: "(?<=re:)x" } }, drop: true }
+  - { name: not-behind, when: { header: { name: X, matches: "(?<!re:)x" } }, drop: true }
+  - { name: huge, when: { header: { name: X, matches: "[a-z]{1000}" } }, drop: true }
+  - { name: fine, when: { header: { name: X, matches: "/^(\\\\w+\\\\s?)+$/i" } }, drop: true }`),
+      ),
+    ).toEqual([
+      'rules[0].when.header.matches: rule "backref": RE2 syntax has no backreferences (\\1, \\k<name>): matches runs in linear time, see docs/rules.md',
+      'rules[1].when.header.matches: rule "named-backref": RE2 syntax has no backreferences (\\1, \\k<name>): matches runs in linear time, see docs/rules.md',
+      'rules[2].when.header.matches: rule "ahead": RE2 syntax has no lookahead or lookbehind ((?=, (?!, (?<=, (?<!): matches runs in linear time, see docs/rules.md',
+      'rules[3].when.header.matches: rule "not-ahead": RE2 syntax has no lookahead or lookbehind ((?=, (?!, (?<=, (?<!): matches runs in linear time, see docs/rules.md',
+      'rules[4].when.header.matches: rule "behind": RE2 syntax has no lookahead or lookbehind ((?=, (?!, (?<=, (?<!): matches runs in linear time, see docs/rules.md',
+      'rules[5].when.header.matches: rule "not-behind": RE2 syntax has no lookahead or lookbehind ((?=, (?!, (?<=, (?<!): matches runs in linear time, see docs/rules.md',
+      'rules[6].when.header.matches: rule "huge": too complex: it compiles to 1002 RE2 instructions, at most 512 (x{n} counts x n times)',
     ])
   })
 
@@ -529,9 +556,16 @@ describe('compiled rules', () => {
   - { name: b, when: { attachment: { contentType: ["application/*"] } }, drop: true }`),
     )
     const [a, b] = config.ruleSet.rules
-    expect(a?.conditions).toEqual([
-      { kind: 'header', name: 'x-mailer', test: { kind: 'matches', regex: /^mass/i } },
-    ])
+    const header = a?.conditions[0]
+    expect(header?.kind === 'header' && header.name).toBe('x-mailer')
+    if (header?.kind === 'header' && header.test.kind === 'matches') {
+      expect(header.test.pattern.source).toBe('/^mass/i')
+      expect(header.test.pattern.test('MASS mailer')).toBe(true)
+      expect(header.test.pattern.test('a mass mailer')).toBe(false)
+    } else {
+      expect.fail('not a matches test')
+    }
+    expect(config.ruleSet.patterns).toHaveLength(1)
     const attachment = b?.conditions[0]
     expect(attachment?.kind === 'attachment' && attachment.filename === undefined).toBe(true)
     if (attachment?.kind === 'attachment')
@@ -548,11 +582,13 @@ describe('compiled rules', () => {
     expect(parseSize(' 3 m ')).toBe(3 * 1024 * 1024)
   })
 
-  it('parseRegex: /pattern/flags or a bare pattern', () => {
-    expect(parseRegex('/a.c/i')).toEqual(/a.c/i)
-    expect(parseRegex('a/b')).toEqual(/a\/b/)
-    expect(parseRegex('/a/b/')).toEqual(/a\/b/)
-    expect(() => parseRegex('/a/g')).toThrow(SyntaxError)
+  it('regexLiteral: /pattern/flags or a bare pattern', () => {
+    expect(regexLiteral('/a.c/i')).toEqual({ source: 'a.c', flags: 'i' })
+    expect(regexLiteral('a/b')).toEqual({ source: 'a/b', flags: '' })
+    expect(regexLiteral('/a/b/')).toEqual({ source: 'a/b', flags: '' })
+    expect(regexLiteral('/a/imsu')).toEqual({ source: 'a', flags: 'imsu' })
+    expect(() => regexLiteral('/a/g')).toThrow(SyntaxError)
+    expect(() => regexLiteral('/a/ii')).toThrow(SyntaxError)
   })
 })
 

@@ -1,6 +1,7 @@
 // Builders for unit tests: received messages, facts, parsed content, and rule sets compiled from
 // a YAML string through the real loader (schema + compiler), with pattern files held in memory.
 
+import { re2PatternEngine } from '../../../src/adapters/re2-pattern-engine.js'
 import { type Config, type ConfigFiles, loadConfig } from '../../../src/config/load-config.js'
 import type {
   AttachmentInfo,
@@ -102,6 +103,7 @@ export function loadFromYaml(yaml: string, options: LoadOptions = {}): Config {
     { MAIL_BUCKET: 'mail-bucket', IDEMPOTENCY_TABLE: 'ledger', ...options.env },
     memoryFiles(files),
     RULES_DIR,
+    re2PatternEngine,
   )
 }
 
