@@ -151,13 +151,7 @@ let library: Promise<MimeLibrary> | undefined
 function mimeLibrary(): Promise<MimeLibrary> {
   library ??= Promise.all([import('@zone-eu/mailsplit'), import('libmime')]).then(
     ([{ default: mailsplit }, { default: libmime }]) => ({
-      // mailsplit gives every node its part number, a copy of its parent's one longer: memory and
-      // time that grow with the square of the depth. Nothing here reads part numbers.
-      MimeNode: class extends mailsplit.MimeNode {
-        override getPartNr(): [] {
-          return []
-        }
-      },
+      MimeNode: mailsplit.MimeNode,
       detectMimeType: (filename: string) => libmime.detectMimeType(filename),
     }),
     (error: unknown) => {

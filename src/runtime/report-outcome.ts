@@ -23,6 +23,9 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     logger.error('message not decided, delivering it unbounced', { ...line, error: outcome.unreadable })
   } else if (bounce.kind === 'failed') {
     logger.error('bounce not sent, delivering the message', { ...line, error: bounce.error })
+  } else if (outcome.cutOff !== undefined) {
+    // a limit stopped the parse: rules decided on what was read, onUnreadable on what they could not
+    logger.warn('message decided on what was read before a parsing limit', line)
   } else if (bounce.kind === 'expired') {
     logger.warn('bounce not sent: SendBounce accepts only messages received in the last 24 hours', line)
   } else {

@@ -82,3 +82,44 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 export const MB = 2 ** 20
+
+/**
+ * The SES event SES would send for `bytes`: its top-level header fields as far as 10 KB go
+ * (`headersTruncated` beyond, as SES does), From and Subject in commonHeaders, one known recipient
+ * (alice@example.com). A sender controls all of it.
+ */
+export function sesEventForMessage(messageId: string, bytes: Buffer): SesEvent {
+  const event = acceptedEventFor(messageId)
+  const { mail } = event.Records[0].ses
+  let end = bytes.indexOf('\r\n\r\n')
+  if (end === -1) end = bytes.indexOf('\n\n')
+  const block = bytes.subarray(0, end === -1 ? bytes.length : end).toString('latin1')
+  const headers: { name: string; value: string }[] = []
+  let size = 0
+  let truncated = false
+  for (const field of block.split(/\r?\n(?![ \t])/)) {
+    const colon = field.indexOf(':')
+    if (colon < 1) continue
+    const name = field.slice(0, colon)
+    const value = field
+      .slice(colon + 1)
+      .replace(/\r?\n/g, '')
+      .trim()
+    size += name.length + value.length
+    if (size > 10 * 1024) {
+      truncated = true
+      break
+    }
+    headers.push({ name, value })
+  }
+  const values = (wanted: string) =>
+    headers.filter((header) => header.name.toLowerCase() === wanted).map((header) => header.value)
+  mail.headers = headers
+  mail.headersTruncated = truncated
+  mail.commonHeaders = {
+    ...(values('from').length > 0 ? { from: values('from') } : {}),
+    ...(values('subject').length > 0 ? { subject: values('subject')[0] } : {}),
+    to: ['alice@example.com'],
+  }
+  return event
+}
