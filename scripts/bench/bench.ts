@@ -22,6 +22,7 @@ import { type SesStub, startSesStub } from '../../test/support/ses-stub.js'
 import { type BundleMeasurement, measureBundles } from './bundle.js'
 import type { Job, ListMeasurement, Measurement } from './child.js'
 import { type BenchSize, benchMessage, SIZES } from './messages.js'
+import { measureWorstCase, type WorstCase, worstCaseReport } from './worst-case.js'
 
 const BUCKET = 'bench-mail'
 const PREFIX = 'inbound/'
@@ -205,7 +206,16 @@ async function main(): Promise<void> {
     log(`loading and asking a ${LIST_ENTRIES.toLocaleString('en-US')}-entry recipient list ...`)
     const list = await measureList(work, childEnv)
 
-    printReport(rows, bundle, list)
+    const s3Server = s3
+    const worst = await measureWorstCase({
+      work,
+      store: (messageId, bytes) => s3Server.putObject(BUCKET, `${PREFIX}${messageId}`, bytes),
+      runChild,
+      env: childEnv,
+      log,
+    })
+
+    printReport(rows, bundle, list, worst)
   } finally {
     await ses?.close()
     await s3?.close()
@@ -324,7 +334,12 @@ const ROW_LABELS: Record<RowKind, string> = {
   simpleParser: 'ref: GetObject + simpleParser',
 }
 
-function printReport(rows: readonly Row[], bundle: BundleMeasurement, list: ListMeasurement): void {
+function printReport(
+  rows: readonly Row[],
+  bundle: BundleMeasurement,
+  list: ListMeasurement,
+  worst: WorstCase,
+): void {
   console.log('')
   console.log(
     table(
@@ -369,6 +384,12 @@ function printReport(rows: readonly Row[], bundle: BundleMeasurement, list: List
       `(median of ${LIST_PROCESSES} fresh processes); ` +
       `${list.lookups.toLocaleString('en-US')} recipients decided in ${list.lookupMs.toFixed(1)} ms ` +
       `(${perLookupUs.toFixed(2)} µs each, ${list.matched.toLocaleString('en-US')} known)`,
+  )
+
+  const worstCase = worstCaseReport(worst)
+  console.log('')
+  console.log(
+    table(['worst case (10 MB each)', 'message', 'MB', 'median ms', 'above idle MB'], worstCase.rows),
   )
 
   const find = (label: string, kind: RowKind) => {
@@ -418,6 +439,7 @@ function printReport(rows: readonly Row[], bundle: BundleMeasurement, list: List
       perLookupUs < TARGETS.listLookupUs,
       `${perLookupUs.toFixed(2)} µs`,
     ],
+    ...worstCase.checks,
   ]
   console.log('')
   console.log(

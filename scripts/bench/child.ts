@@ -16,6 +16,8 @@ export type Job =
       readonly recipients: readonly string[]
       readonly expectedDisposition: string
       readonly runs: number
+      /** The SES event to send, received now; else events/accepted.json made over for the message. */
+      readonly event?: unknown
     }
   | {
       readonly kind: 'simpleParser' | 'mailparserStream'
@@ -124,10 +126,25 @@ function receiptEvent(messageId: string, recipients: readonly string[]): unknown
   return event
 }
 
+/** A copy of `event` received now: SendBounce refuses mail older than 24 hours. */
+function freshEvent(event: unknown): unknown {
+  const copy = structuredClone(event) as {
+    Records: { ses: { mail: { timestamp: string }; receipt: { timestamp: string } } }[]
+  }
+  const now = new Date().toISOString()
+  for (const record of copy.Records) {
+    record.ses.mail.timestamp = now
+    record.ses.receipt.timestamp = now
+  }
+  return copy
+}
+
 async function handlerJob(job: Extract<Job, { kind: 'handler' }>): Promise<Measurement> {
   const { handler } = await import('../../handlers/bounce.js')
+  const eventFor = (messageId: string) =>
+    job.event === undefined ? receiptEvent(messageId, job.recipients) : freshEvent(job.event)
   const invoke = async (messageId: string): Promise<void> => {
-    const result = (await handler(receiptEvent(messageId, job.recipients) as never, lambdaContext())) as {
+    const result = (await handler(eventFor(messageId) as never, lambdaContext())) as {
       disposition: string
     }
     if (result.disposition !== job.expectedDisposition) {

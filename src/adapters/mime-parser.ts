@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { HeaderField, MessageContent } from '../domain/message.js'
 import { MessageUnavailableError } from '../ports/index.js'
-import { type MimeLibrary, MimeLimitError, MimeScanner } from './mime-scanner.js'
+import { type MimeLibrary, MimeLimitError, MimeScanner, type ScannerLimits } from './mime-scanner.js'
 import { addressesOf, decodeHeaderValue, hasEncodedWord } from './mime-text.js'
 
 /**
@@ -11,7 +11,7 @@ import { addressesOf, decodeHeaderValue, hasEncodedWord } from './mime-text.js'
  * rule off: the rules file's `onUnreadable` decides what the cut hides). Each is far beyond what
  * real mail needs, which is why it is safe.
  */
-export const MESSAGE_LIMITS = {
+export const MESSAGE_LIMITS: ScannerLimits = {
   /**
    * One part's header block, held whole until it ends: twice the 1 MiB default of mailparser
    * (maxHeadSize) and of Exim (header_maxsize), so that even a single header line of 1 MiB
@@ -46,7 +46,7 @@ export const MESSAGE_LIMITS = {
    * part of a part; 2 MiB is 10,000 parts of 200 bytes each, and at most about 300 ms.
    */
   maxStructuredBytes: 2 * 1024 * 1024,
-} as const
+}
 
 /**
  * RFC 2047 encoded words are decoded in at most this many bytes of top-level header values a
@@ -74,6 +74,7 @@ export async function parseMessage(
   input: Readable,
   signal: AbortSignal,
   sizeBytes?: number,
+  limits: ScannerLimits = MESSAGE_LIMITS,
 ): Promise<MessageContent> {
   let scanner: MimeScanner
   let limit: string | undefined
@@ -81,7 +82,7 @@ export async function parseMessage(
     // The MIME header code (mailsplit, libmime) is loaded on the first message that needs it,
     // not at cold start.
     const mime = await mimeLibrary()
-    scanner = new MimeScanner(mime, MESSAGE_LIMITS)
+    scanner = new MimeScanner(mime, limits)
     await pipeline(
       input,
       async (source: AsyncIterable<Buffer | string>) => {
@@ -127,17 +128,17 @@ export async function parseMessage(
   const rootCut = limit !== undefined && scanner.headerLines.length === 0
   const decoded = await decodeHeaderFields(headerLines)
   const from = fromAddressesOf(decoded.headers)
-  const limits = [...(limit === undefined ? [] : [limit]), ...decoded.limits, ...from.limits]
+  const reached = [...(limit === undefined ? [] : [limit]), ...decoded.limits, ...from.limits]
   return {
     sizeBytes: limit !== undefined && sizeBytes !== undefined ? sizeBytes : scanner.sizeBytes,
     headers: decoded.headers,
     fromAddresses: from.addresses,
     attachments: scanner.attachments,
-    ...(limits.length === 0
+    ...(reached.length === 0
       ? {}
       : {
           cutOff: {
-            limits,
+            limits: reached,
             attachments: limit !== undefined,
             headers: rootCut || decoded.limits.length > 0,
             from: rootCut || from.limits.length > 0,
