@@ -209,6 +209,7 @@ async function main(): Promise<void> {
     const s3Server = s3
     const worst = await measureWorstCase({
       work,
+      warmupMessageId: messageIdOf(warmup),
       store: (messageId, bytes) => s3Server.putObject(BUCKET, `${PREFIX}${messageId}`, bytes),
       runChild,
       env: childEnv,

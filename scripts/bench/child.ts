@@ -16,8 +16,10 @@ export type Job =
       readonly recipients: readonly string[]
       readonly expectedDisposition: string
       readonly runs: number
-      /** The SES event to send, received now; else events/accepted.json made over for the message. */
+      /** The message's SES event, received now; else events/accepted.json made over for it. */
       readonly event?: unknown
+      /** The warm-up message's disposition, when it is not `expectedDisposition`. */
+      readonly warmupDisposition?: string
     }
   | {
       readonly kind: 'simpleParser' | 'mailparserStream'
@@ -142,19 +144,21 @@ function freshEvent(event: unknown): unknown {
 async function handlerJob(job: Extract<Job, { kind: 'handler' }>): Promise<Measurement> {
   const { handler } = await import('../../handlers/bounce.js')
   const eventFor = (messageId: string) =>
-    job.event === undefined ? receiptEvent(messageId, job.recipients) : freshEvent(job.event)
-  const invoke = async (messageId: string): Promise<void> => {
+    messageId === job.messageId && job.event !== undefined
+      ? freshEvent(job.event)
+      : receiptEvent(messageId, job.recipients)
+  const invoke = async (messageId: string, expected: string): Promise<void> => {
     const result = (await handler(eventFor(messageId) as never, lambdaContext())) as {
       disposition: string
     }
-    if (result.disposition !== job.expectedDisposition) {
-      throw new Error(`${messageId}: disposition ${result.disposition}, expected ${job.expectedDisposition}`)
+    if (result.disposition !== expected) {
+      throw new Error(`${messageId}: disposition ${result.disposition}, expected ${expected}`)
     }
   }
   return measure(
     job.runs,
-    () => invoke(job.warmupMessageId),
-    () => invoke(job.messageId),
+    () => invoke(job.warmupMessageId, job.warmupDisposition ?? job.expectedDisposition),
+    () => invoke(job.messageId, job.expectedDisposition),
   )
 }
 

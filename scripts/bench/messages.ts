@@ -21,7 +21,7 @@ export const SIZES: readonly BenchSize[] = [
 export const EXECUTABLE = 'setup.exe'
 
 /** Pseudo-random bytes (xorshift32): incompressible like real attachments, identical every run. */
-function pseudoRandom(length: number, seed: number): Buffer {
+export function pseudoRandom(length: number, seed: number): Buffer {
   const out = Buffer.alloc(Math.ceil(length / 4) * 4)
   let x = seed >>> 0 || 1
   for (let i = 0; i < out.length; i += 4) {
@@ -36,7 +36,7 @@ function pseudoRandom(length: number, seed: number): Buffer {
 }
 
 /** Base64 in 76-character lines (RFC 2045 6.8), CRLF-terminated. */
-function base64Lines(bytes: Buffer): string {
+export function base64Lines(bytes: Buffer): string {
   const text = bytes.toString('base64')
   const lines: string[] = []
   for (let i = 0; i < text.length; i += 76) lines.push(text.slice(i, i + 76))

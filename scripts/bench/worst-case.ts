@@ -15,19 +15,24 @@ import { benchMessage } from './messages.js'
 const MB = 1024 * 1024
 /** Every adversarial message is padded to this size, the plain message's. */
 const SIZE = 10 * MB
-/** Timed runs per message, after three warm-up runs of the same message. */
+/** Timed runs per message, after three warm-up runs of a 10 KB message as the other rows. */
 const RUNS = 3
 
 export const WORST_CASE_TARGETS = {
-  /** The slowest adversarial decision, against the plain message's. */
-  timeRatio: 12,
+  /**
+   * The slowest adversarial decision, against the plain message's. What costs more than reading
+   * is a part's header parse (mailsplit's, about 20 µs), bounded by the parts limit.
+   */
+  timeRatio: 8,
   /** The highest peak RSS above idle of an adversarial decision, against the plain message's. */
-  memoryRatio: 1.5,
+  memoryRatio: 2,
 }
 
 export interface WorstCaseDeps {
   /** A directory for the rules file. */
   readonly work: string
+  /** A stored 10 KB message with an .exe to warm up with (bounced under the adversarial rules). */
+  readonly warmupMessageId: string
   /** Stores a message where the handler reads it (`<prefix><messageId>`). */
   readonly store: (messageId: string, bytes: Buffer) => Promise<void>
   /** Runs a job in a process of its own with the given environment. */
@@ -64,7 +69,8 @@ export async function measureWorstCase(deps: WorstCaseDeps): Promise<WorstCase> 
     const job: Job = {
       kind: 'handler',
       messageId,
-      warmupMessageId: messageId,
+      warmupMessageId: deps.warmupMessageId,
+      warmupDisposition: 'STOP_RULE_SET',
       recipients: ['alice@example.com'],
       expectedDisposition: disposition,
       runs: RUNS,
@@ -106,9 +112,7 @@ export function worstCaseReport(result: WorstCase): {
     mb(r.aboveIdle),
   ]
   const timeRatio = slowest.medianMs / result.plain.medianMs
-  // a plain message that stays near idle would make any ratio look huge: 8 MB is the floor
-  const memoryBase = Math.max(result.plain.aboveIdle, 8 * MB)
-  const memoryRatio = largest.aboveIdle / memoryBase
+  const memoryRatio = largest.aboveIdle / result.plain.aboveIdle
   return {
     rows: [
       row('plain message, same rules', result.plain),
@@ -125,7 +129,7 @@ export function worstCaseReport(result: WorstCase): {
       [
         `adversarial: peak RSS above idle <= ${WORST_CASE_TARGETS.memoryRatio}x plain message`,
         memoryRatio <= WORST_CASE_TARGETS.memoryRatio,
-        `${memoryRatio.toFixed(2)}x (${largest.name}: ${mb(largest.aboveIdle)} / ${mb(memoryBase)} MB)`,
+        `${memoryRatio.toFixed(2)}x (${largest.name}: ${mb(largest.aboveIdle)} / ${mb(result.plain.aboveIdle)} MB)`,
       ],
     ],
   }

@@ -16,15 +16,20 @@ import {
   adversarialCases,
 } from '../fixtures/adversarial/cases.js'
 import { type BounceHandler, coldStartBounceHandler, invokeBounce } from '../support/bounce-handler.js'
-import { MB, measurePeakRss, outcomeLines, sesEventForMessage, within } from '../support/hostile.js'
+import {
+  MB,
+  measurePeakRss,
+  outcomeLines,
+  outcomeOf,
+  sesEventForMessage,
+  within,
+} from '../support/hostile.js'
 import type { LogLine } from '../support/lambda.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
 
 const CASE_TIME_LIMIT_MS = 10_000
 /** The issue's bound: no decision takes 64 MB above what the process held before it. */
 const RSS_LIMIT_BYTES = 64 * MB
-
-type Decision = { recipient: string; action: string; rule: string | null; guard: string | null }
 
 const cases: AdversarialCase[] = adversarialCases()
 const messageIdOf = (adversarial: AdversarialCase) => `adversarial.${adversarial.name}`
@@ -65,14 +70,6 @@ afterAll(async () => {
 afterEach(() => {
   ses.reset()
 })
-
-function outcomeOf(line: LogLine): string {
-  if (line.level === 'ERROR') return 'unreadable'
-  const [decision] = line.recipients as Decision[]
-  if (decision === undefined) return 'none'
-  if (decision.action === 'accept') return decision.rule === null ? 'accept' : `accept:${decision.rule}`
-  return [decision.action, decision.rule].filter((part) => part !== null).join(':')
-}
 
 async function decide(handler: BounceHandler, adversarial: AdversarialCase) {
   const bytes = adversarial.bytes()

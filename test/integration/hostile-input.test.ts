@@ -15,6 +15,7 @@ import {
   MB,
   measurePeakRss,
   outcomeLines,
+  outcomeOf,
   sampleRulesForcingParse,
   within,
 } from '../support/hostile.js'
@@ -111,15 +112,6 @@ afterAll(async () => {
 afterEach(() => {
   ses.reset()
 })
-
-/** `bounce:<rule>`, `drop:<rule>:<guard>`, `accept` — or `unreadable` for the error outcome line. */
-function outcomeOf(line: LogLine): string {
-  if (line.level === 'ERROR') return 'unreadable'
-  const [decision] = line.recipients as Decision[]
-  if (decision === undefined) return 'none'
-  if (decision.action === 'accept') return 'accept'
-  return [decision.action, decision.rule, decision.guard].filter((part) => part !== null).join(':')
-}
 
 describe('hostile corpus through the real handler (MAIL_DIR, SES stub)', () => {
   it('covers every case of the corpus with an expected outcome', () => {

@@ -34,6 +34,19 @@ export async function sampleRulesForcingParse(directory: string): Promise<string
   return rulesFile
 }
 
+type Decision = { recipient: string; action: string; rule: string | null; guard: string | null }
+
+/**
+ * The first recipient's outcome: `bounce:<rule>`, `drop:<rule>[:<guard>]`, `accept` (no rule) or
+ * `accept:<rule>` — or `unreadable` for the error outcome line.
+ */
+export function outcomeOf(line: LogLine): string {
+  if (line.level === 'ERROR') return 'unreadable'
+  const [decision] = line.recipients as Decision[]
+  if (decision === undefined) return 'none'
+  return [decision.action, decision.rule, decision.guard].filter((part) => part !== null).join(':')
+}
+
 /** Lines that report a message's outcome: `message decided`, or an error line with the decisions. */
 export function outcomeLines(lines: readonly LogLine[]): LogLine[] {
   return lines.filter((line) => Array.isArray(line.recipients))
