@@ -121,11 +121,8 @@ export async function parseMessage(
       cause: error,
     })
   }
-  const headerLines =
-    limit !== undefined && scanner.headerLines.length === 0
-      ? scanner.partialHeaderLines()
-      : scanner.headerLines
-  const rootCut = limit !== undefined && scanner.headerLines.length === 0
+  const rootCut = limit !== undefined && !scanner.headersRead
+  const headerLines = rootCut ? scanner.partialHeaderLines() : scanner.headerLines
   const decoded = await decodeHeaderFields(headerLines)
   const from = fromAddressesOf(decoded.headers)
   const reached = [...(limit === undefined ? [] : [limit]), ...decoded.limits, ...from.limits]

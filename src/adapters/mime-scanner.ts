@@ -193,6 +193,11 @@ export class MimeScanner {
     this.node = this.newNode(false)
   }
 
+  /** The top-level header block has ended: `headerLines` are all of it. */
+  get headersRead(): boolean {
+    return this.root !== undefined
+  }
+
   /**
    * The top-level header lines read before a limit stopped the scan inside the top-level header
    * block, less the last field (its folded continuation may be missing). Empty otherwise.
