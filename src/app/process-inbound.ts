@@ -32,6 +32,8 @@ export interface ProcessInboundDeps {
   /** Absent: exactly-once and per-sender limits are off (a warning at cold start says so). */
   readonly ledger?: BounceLedger
   readonly now: () => Date
+  /** Attach the evidence for each decision (the command line's `check`); off in the function. */
+  readonly explain?: boolean
 }
 
 export type BounceOutcome =
@@ -87,7 +89,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
   ): Promise<InboundOutcome> {
     let facts: MessageFacts = { message }
     let factsRead: FactLevel = 'event'
-    let outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable)
+    let outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable, deps.explain)
     while (outcome.kind === 'needs') {
       const needed = outcome.facts
       try {
@@ -111,7 +113,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
         }
       }
       factsRead = needed
-      outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable)
+      outcome = decide(ruleSet.rules, ruleSet.safety, facts, ruleSet.onUnreadable, deps.explain)
     }
 
     const decisions = outcome.decisions

@@ -62,7 +62,14 @@ function compileConditions(
     if (entry === undefined) continue
     const set = addressSet(entry, `${path}.${field}`, loadList, problems)
     if (set !== undefined) {
-      conditions.push({ kind: 'address', field, set, negate: 'notIn' in entry || 'notInFile' in entry })
+      const list = entry.inFile ?? entry.notInFile
+      conditions.push({
+        kind: 'address',
+        field,
+        set,
+        negate: 'notIn' in entry || 'notInFile' in entry,
+        ...(list === undefined ? {} : { list }),
+      })
     }
   }
   for (const [verdict, statuses] of Object.entries(when.verdict ?? {})) {

@@ -38,15 +38,23 @@ export class AddressSet {
   }
 
   has(address: string): boolean {
+    return this.match(address) !== undefined
+  }
+
+  /** The entry that holds `address`, as the set keeps it (`user@domain`, `*@domain`, `*@*.domain`). */
+  match(address: string): string | undefined {
     const mailbox = parseMailbox(address)
-    if (mailbox === undefined) return false
+    if (mailbox === undefined) return undefined
     const { local, domain } = mailbox
-    if (this.addresses.has(`${local}@${domain}`) || this.domains.has(domain)) return true
-    if (this.parentDomains.size === 0) return false
+    const exact = `${local}@${domain}`
+    if (this.addresses.has(exact)) return exact
+    if (this.domains.has(domain)) return `*@${domain}`
+    if (this.parentDomains.size === 0) return undefined
     for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
-      if (this.parentDomains.has(domain.slice(dot + 1))) return true
+      const parent = domain.slice(dot + 1)
+      if (this.parentDomains.has(parent)) return `*@*.${parent}`
     }
-    return false
+    return undefined
   }
 }
 

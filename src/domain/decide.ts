@@ -2,6 +2,7 @@ import { parseMailbox } from './address.js'
 import { guardAsDrop, isBounce, type RecipientDecision } from './decision.js'
 import type { MessageFacts } from './message.js'
 import {
+  type Evidence,
   evaluateRule,
   type FactLevel,
   isUnsettled,
@@ -32,17 +33,20 @@ export type DecideOutcome =
  * safety guard turns bounces that would be backscatter into drops. When the facts at hand cannot
  * settle a rule or a guard, asks for the facts it needs instead of guessing. When a limit cut the
  * facts that would settle a recipient's rules, `onUnreadable` (the operator's choice) decides it.
+ * With `explain`, each decision by a rule carries the evidence for it (`ses-bouncer check`); the
+ * function never asks.
  */
 export function decide(
   rules: readonly Rule[],
   safety: SafetySettings,
   facts: MessageFacts,
   onUnreadable: RuleAction = CONTINUE_UNREADABLE,
+  explain = false,
 ): DecideOutcome {
   const decisions: RecipientDecision[] = []
   let missing: MissingFacts | undefined
   for (const recipient of uniqueRecipients(facts.message.recipients)) {
-    const decision = decideRecipient(rules, recipient, facts)
+    const decision = decideRecipient(rules, recipient, facts, explain)
     if (isUnsettled(decision)) decisions.push(unreadableDecision(onUnreadable, recipient))
     else if ('needs' in decision) missing = mostFacts(missing, decision.needs)
     else decisions.push(decision)
@@ -69,12 +73,14 @@ function decideRecipient(
   rules: readonly Rule[],
   recipient: string,
   facts: MessageFacts,
+  explain: boolean,
 ): RecipientDecision | { needs: MissingFacts } | typeof UNSETTLED {
   const bounceable = canBounce(recipient)
   const unsettled = new Set<RuleAction['kind']>()
   for (const rule of rules) {
     if (rule.action.kind === 'bounce' && !bounceable) continue
-    const truth = evaluateRule(rule, recipient, facts)
+    const evidence: Evidence[] | undefined = explain ? [] : undefined
+    const truth = evaluateRule(rule, recipient, facts, evidence)
     if (truth === false) continue
     if (isUnsettled(truth)) {
       unsettled.add(rule.action.kind)
@@ -83,9 +89,10 @@ function decideRecipient(
     if (truth !== true) return truth
     const { action } = rule
     if (unsettled.size > 0 && !(unsettled.size === 1 && unsettled.has(action.kind))) return UNSETTLED
+    const why = evidence === undefined ? {} : { evidence }
     if (action.kind === 'bounce')
-      return { recipient, action: 'bounce', rule: rule.name, bounce: action.bounce }
-    return { recipient, action: action.kind, rule: rule.name }
+      return { recipient, action: 'bounce', rule: rule.name, bounce: action.bounce, ...why }
+    return { recipient, action: action.kind, rule: rule.name, ...why }
   }
   return unsettled.size > 0 ? UNSETTLED : { recipient, action: 'accept' }
 }

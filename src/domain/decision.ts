@@ -1,4 +1,5 @@
 import type { BounceSpec } from './bounce-spec.js'
+import type { Evidence } from './rules.js'
 
 export type Disposition = 'STOP_RULE_SET' | 'CONTINUE'
 export type RecipientAction = 'accept' | 'bounce' | 'drop'
@@ -14,21 +15,26 @@ export type GuardName =
 
 export type RecipientDecision = AcceptDecision | BounceDecision | DropDecision
 
-export interface AcceptDecision {
+interface Explained {
+  /** Why the rule matched, one entry per condition; only when decide() was asked to explain. */
+  readonly evidence?: readonly Evidence[]
+}
+
+export interface AcceptDecision extends Explained {
   readonly recipient: string
   readonly action: 'accept'
   /** The rule that decided; none when no rule matched. */
   readonly rule?: string
 }
 
-export interface BounceDecision {
+export interface BounceDecision extends Explained {
   readonly recipient: string
   readonly action: 'bounce'
   readonly rule: string
   readonly bounce: BounceSpec
 }
 
-export interface DropDecision {
+export interface DropDecision extends Explained {
   readonly recipient: string
   readonly action: 'drop'
   readonly rule: string

@@ -6,6 +6,7 @@ import {
   fromAddresses,
   headersCutOff,
   headerValues,
+  type MessageContent,
   type MessageFacts,
   type VerdictName,
   type VerdictStatus,
@@ -73,6 +74,8 @@ export type Condition =
       readonly set: AddressSet
       /** `notIn` / `notInFile`: holds when no address is in the set. */
       readonly negate: boolean
+      /** The pattern file the set was read from (`inFile`, `notInFile`), as the rules name it. */
+      readonly list?: string
     }
   | { readonly kind: 'verdict'; readonly verdict: VerdictName; readonly statuses: ReadonlySet<VerdictStatus> }
   | { readonly kind: 'dmarcPolicy'; readonly policies: ReadonlySet<DmarcPolicy> }
@@ -223,13 +226,23 @@ function testPattern(pattern: TextPattern, values: readonly string[]): boolean |
 /**
  * Every condition must hold; one that fails decides at once, even if another needs more facts.
  * Missing facts come before an unsettled condition: once fetched, they may rule the rule out.
+ * With an `evidence` list, each condition that holds adds why; without one nothing extra is done.
  */
-export function evaluateRule(rule: Rule, recipient: string, facts: MessageFacts): Truth {
+export function evaluateRule(
+  rule: Rule,
+  recipient: string,
+  facts: MessageFacts,
+  evidence?: Evidence[],
+): Truth {
   let pending: Truth = true
   for (const condition of rule.conditions) {
     const truth = evaluateCondition(condition, recipient, facts)
     if (truth === false) return false
-    if (truth === true || pending === truth) continue
+    if (truth === true) {
+      if (evidence !== undefined) evidence.push(conditionEvidence(condition, recipient, facts))
+      continue
+    }
+    if (pending === truth) continue
     if (isUnsettled(truth)) {
       if (pending === true) pending = truth
     } else if (pending === true || isUnsettled(pending) || moreFacts(truth.needs, pending.needs)) {
@@ -237,6 +250,145 @@ export function evaluateRule(rule: Rule, recipient: string, facts: MessageFacts)
     }
   }
   return pending
+}
+
+/** Why a condition held, in the facts' own terms: the value, and the entry or pattern it met. */
+export type Evidence =
+  | {
+      readonly kind: 'address'
+      readonly field: AddressField
+      /** The address that is in the set; with `negate`, every address that is not. */
+      readonly addresses: readonly string[]
+      readonly negate: boolean
+      /** The set's entry that held the address (`*@domain`); absent with `negate`. */
+      readonly entry?: string
+      readonly list?: string
+    }
+  | { readonly kind: 'verdict'; readonly verdict: VerdictName; readonly status: VerdictStatus }
+  | { readonly kind: 'dmarcPolicy'; readonly policy: DmarcPolicy }
+  | { readonly kind: 'size'; readonly sizeBytes: number; readonly overBytes: number }
+  | {
+      readonly kind: 'attachment'
+      /** As decoded from RFC 2231 or RFC 2047 forms: what the glob saw. */
+      readonly filename?: string
+      readonly contentType: string
+      readonly filenameGlob?: string
+      readonly contentTypeGlob?: string
+    }
+  | {
+      readonly kind: 'header'
+      readonly name: string
+      readonly test: HeaderTest['kind']
+      /** The value that met the test (the part `matches` could see); absent when `exists: false` held. */
+      readonly value?: string
+      /** Where in `value` the test matched, `[start, end)`. */
+      readonly span?: readonly [number, number]
+    }
+
+/** Called only for a condition that holds, and only when someone asked why. */
+function conditionEvidence(condition: Condition, recipient: string, facts: MessageFacts): Evidence {
+  switch (condition.kind) {
+    case 'address': {
+      const addresses = condition.field === 'recipient' ? [recipient] : addressesOf(condition.field, facts)
+      const list = condition.list === undefined ? {} : { list: condition.list }
+      if (condition.negate)
+        return { kind: 'address', field: condition.field, addresses, negate: true, ...list }
+      for (const address of addresses) {
+        const entry = condition.set.match(address)
+        if (entry !== undefined) {
+          return {
+            kind: 'address',
+            field: condition.field,
+            addresses: [address],
+            negate: false,
+            entry,
+            ...list,
+          }
+        }
+      }
+      return { kind: 'address', field: condition.field, addresses, negate: false, ...list }
+    }
+    case 'verdict':
+      return {
+        kind: 'verdict',
+        verdict: condition.verdict,
+        status: facts.message.verdicts[condition.verdict],
+      }
+    case 'dmarcPolicy':
+      return { kind: 'dmarcPolicy', policy: facts.message.dmarcPolicy ?? 'none' }
+    case 'size':
+      return {
+        kind: 'size',
+        sizeBytes: facts.content?.sizeBytes ?? facts.sizeBytes ?? 0,
+        overBytes: condition.overBytes,
+      }
+    case 'attachment':
+      return attachmentEvidence(condition, facts.content?.attachments ?? [])
+    case 'header':
+      return headerEvidence(condition.name, condition.test, headerValues(facts, condition.name) ?? [])
+  }
+}
+
+function addressesOf(field: 'sender' | 'from', facts: MessageFacts): readonly string[] {
+  return field === 'sender' ? [facts.message.envelopeSender] : (fromAddresses(facts) ?? [])
+}
+
+function attachmentEvidence(
+  condition: Extract<Condition, { kind: 'attachment' }>,
+  attachments: MessageContent['attachments'],
+): Evidence {
+  for (const attachment of attachments) {
+    const filenameGlob =
+      condition.filename === undefined || attachment.filename === undefined
+        ? undefined
+        : condition.filename.find((glob) => glob.test(attachment.filename ?? ''))
+    const contentTypeGlob = condition.contentType?.find((glob) => glob.test(attachment.contentType))
+    if (condition.filename !== undefined && filenameGlob === undefined) continue
+    if (condition.contentType !== undefined && contentTypeGlob === undefined) continue
+    return {
+      kind: 'attachment',
+      ...(attachment.filename === undefined ? {} : { filename: attachment.filename }),
+      contentType: attachment.contentType,
+      ...(filenameGlob === undefined ? {} : { filenameGlob: filenameGlob.source }),
+      ...(contentTypeGlob === undefined ? {} : { contentTypeGlob: contentTypeGlob.source }),
+    }
+  }
+  return { kind: 'attachment', contentType: '' }
+}
+
+function headerEvidence(name: string, test: HeaderTest, values: readonly string[]): Evidence {
+  const found = (value: string, span?: readonly [number, number]): Evidence => ({
+    kind: 'header',
+    name,
+    test: test.kind,
+    value,
+    ...(span === undefined ? {} : { span }),
+  })
+  for (const value of values) {
+    switch (test.kind) {
+      case 'exists':
+        if (test.expected) return found(value)
+        break
+      case 'equals':
+        if (value.trim().toLowerCase() === test.value.trim().toLowerCase()) return found(value)
+        break
+      case 'contains': {
+        const lower = value.toLowerCase()
+        const at = lower.indexOf(test.value.toLowerCase())
+        // Lower-casing a few characters (İ) changes the length: then the offsets would not fit.
+        if (at !== -1)
+          return found(value, lower.length === value.length ? [at, at + test.value.length] : undefined)
+        break
+      }
+      case 'matches': {
+        // The pattern engine answers whether, not where: the value the pattern saw is the evidence.
+        const seen = value.slice(0, HEADER_MATCH_LIMIT)
+        if (test.pattern.test(seen)) return found(seen)
+        break
+      }
+    }
+  }
+  return { kind: 'header', name, test: test.kind }
 }
 
 export function moreFacts(a: Exclude<FactLevel, 'event'>, b: Exclude<FactLevel, 'event'>): boolean {
