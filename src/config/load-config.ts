@@ -6,7 +6,8 @@ import { DEFAULT_SAFETY } from '../domain/safety.js'
 import { compileOnUnreadable, compileRules, type ListReader } from './compile-rules.js'
 import { flag, mailAddress, optionalText, parseEnvironment } from './environment.js'
 import { bindPatterns, checkRawPatterns, type PatternEngine, patternsOf } from './patterns.js'
-import { ConfigError, type ConfigProblem, zodProblems } from './problems.js'
+import { ConfigError, type ConfigProblem } from './problems.js'
+import { locateProblems, schemaProblems } from './rules-problems.js'
 import { type RulesFile, RulesFileSchema } from './rules-schema.js'
 
 export type MessageStore =
@@ -77,6 +78,13 @@ export function loadSettings(
   const vars = parseEnvironment(EnvSchema, env, problems)
   if (vars.RULES_FILE !== undefined && vars.RULES_S3_URI !== undefined) {
     problems.push({ path: 'RULES_S3_URI', message: 'set either RULES_FILE or RULES_S3_URI, not both' })
+  }
+  // Which store the operator meant cannot be guessed: reading the wrong one bounces nothing.
+  if (vars.MAIL_DIR !== undefined && vars.MAIL_BUCKET !== undefined) {
+    problems.push({
+      path: 'MAIL_DIR',
+      message: `set either MAIL_DIR (${vars.MAIL_DIR}) or MAIL_BUCKET (${vars.MAIL_BUCKET}), not both`,
+    })
   }
   const [, bucket = '', key = ''] = S3_URI.exec(vars.RULES_S3_URI ?? '') ?? []
   const warnings: string[] = []
@@ -168,10 +176,15 @@ export function compileRuleSet(
   warnings: string[] = [],
   patternEngine?: PatternEngine,
 ): RuleSet | undefined {
+  const before = problems.length
   const file = parseRulesText(text, format, problems, patternEngine)
-  return file === undefined
-    ? undefined
-    : compileRulesFile(file, readList, settings, problems, warnings, patternEngine)
+  const ruleSet =
+    file === undefined
+      ? undefined
+      : compileRulesFile(file, readList, settings, problems, warnings, patternEngine)
+  if (problems.length > before)
+    problems.splice(before, Infinity, ...locateProblems(text, problems.slice(before)))
+  return ruleSet
 }
 
 /** compileRuleSet for a rules file already parsed and validated. */
@@ -268,14 +281,26 @@ export function parseRulesText(
     document =
       format === 'json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, prettyErrors: true })
   } catch (error) {
-    problems.push({ path: '', message: `not valid ${format.toUpperCase()}: ${(error as Error).message}` })
+    problems.push({
+      path: '',
+      message: `not valid ${format.toUpperCase()}: ${(error as Error).message}`,
+      ...jsonPosition(text, format, error),
+    })
     return undefined
   }
   const parsed = RulesFileSchema.safeParse(document ?? {})
   if (!parsed.success) {
-    problems.push(...zodProblems(parsed.error))
+    problems.push(...schemaProblems(parsed.error, document))
     if (patternEngine !== undefined) checkRawPatterns(document, patternEngine, problems)
     return undefined
   }
   return parsed.data
+}
+
+/** JSON.parse names an offset (`at position 45`); YAML's own messages already say the line. */
+function jsonPosition(text: string, format: RulesFormat, error: unknown): { line?: number; column?: number } {
+  const offset = format === 'json' ? /position (\d+)/.exec((error as Error).message)?.[1] : undefined
+  if (offset === undefined) return {}
+  const before = text.slice(0, Number(offset))
+  return { line: before.split('\n').length, column: Number(offset) - before.lastIndexOf('\n') }
 }

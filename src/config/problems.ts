@@ -5,6 +5,11 @@ import { BouncerError } from '../domain/errors.js'
 export interface ConfigProblem {
   readonly path: string
   readonly message: string
+  /** The name of the rule at `rules[N]`, when the path is inside one. */
+  readonly rule?: string
+  /** Where in the rules file, 1-based; known only once a problem was located. */
+  readonly line?: number
+  readonly column?: number
 }
 
 /** The one error an invalid configuration stops the function with: every problem, each with its path. */
@@ -21,8 +26,15 @@ export class ConfigError extends BouncerError {
   }
 }
 
+/** `rules[2] "unknown-mailbox" when.recipent (line 14, column 7): unknown key; did you mean "recipient"?` */
 export function formatProblem(problem: ConfigProblem): string {
-  return problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`
+  const rule = problem.rule === undefined ? undefined : /^(rules\[\d+\])\.?(.*)$/s.exec(problem.path)
+  const where =
+    rule === undefined || rule === null
+      ? problem.path
+      : `${rule[1]} "${problem.rule}"${rule[2] === '' ? '' : ` ${rule[2]}`}`
+  const at = problem.line === undefined ? '' : ` (line ${problem.line}, column ${problem.column ?? 1})`
+  return where === '' && at === '' ? problem.message : `${where}${at}: ${problem.message}`.trimStart()
 }
 
 /** `['rules', 2, 'when', 'size', 'over']` → `rules[2].when.size.over` */

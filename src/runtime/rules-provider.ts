@@ -4,6 +4,7 @@ import { patternFilesOf } from '../config/compile-rules.js'
 import { compileRulesFile, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import { locateProblems } from '../config/rules-problems.js'
 import type { RulesFile } from '../config/rules-schema.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import { loadPatternEngine } from './lazy-adapters.js'
@@ -86,7 +87,9 @@ export function s3Rules(
             problems,
             warnings,
           )
-    if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules at ${location}`)
+    if (ruleSet === undefined || problems.length > 0) {
+      throw new ConfigError(locateProblems(fetched.text, problems), `rules at ${location}`)
+    }
     await compilePatterns(ruleSet, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)
     logger.info('rules loaded', { rules: location, count: ruleSet.rules.length })

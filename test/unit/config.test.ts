@@ -34,8 +34,9 @@ function problemsOf(files: Record<string, string>, env: Env = BASE_ENV): ConfigP
   throw new Error('expected a ConfigError')
 }
 
+/** `path: message` of each problem; where it is in the file is tested in rules-problems.test.ts. */
 function formatted(files: Record<string, string>, env: Env = BASE_ENV): string[] {
-  return problemsOf(files, env).map(formatProblem)
+  return problemsOf(files, env).map(({ path, message }) => formatProblem({ path, message }))
 }
 
 const HEAD = 'bounceSender: mailer-daemon@example.com\n'
@@ -178,7 +179,7 @@ describe('an invalid rules file: one ConfigError listing every problem with its 
   - { name: a, accept: true }
   - { name: b, drop: true }
   - { name: c, when: { size: { over: 10G } }, drop: true }`)
-    expect(formatted(files)).toEqual([`rules[2].when.size.over: ${SIZE_HINT}`])
+    expect(formatted(files)).toEqual([`rules[2].when.size.over: ${SIZE_HINT}; got "10G"`])
     let error: unknown
     try {
       load(files)
@@ -188,22 +189,22 @@ describe('an invalid rules file: one ConfigError listing every problem with its 
     expect(error).toBeInstanceOf(ConfigError)
     expect(error).toBeInstanceOf(BouncerError)
     expect((error as ConfigError).message).toBe(
-      `Invalid configuration (1 problem):\n  - rules[2].when.size.over: ${SIZE_HINT}`,
+      `Invalid configuration (1 problem):\n  - rules[2] "c" when.size.over (line 6, column 32): ${SIZE_HINT}; got "10G"`,
     )
   })
 
   it.each(['10G', '1.5M', '-1', 'ten', '10 MB', ''])('size %j is not a size', (over) => {
     expect(formatted(rulesFile(`  - { name: c, when: { size: { over: "${over}" } }, drop: true }`))).toEqual([
-      `rules[0].when.size.over: ${SIZE_HINT}`,
+      `rules[0].when.size.over: ${SIZE_HINT}; got ${JSON.stringify(over)}`,
     ])
   })
 
   it('a fractional or negative number is not a size', () => {
     expect(formatted(rulesFile('  - { name: c, when: { size: { over: 1.5 } }, drop: true }'))).toEqual([
-      `rules[0].when.size.over: ${SIZE_HINT}`,
+      `rules[0].when.size.over: ${SIZE_HINT}; got 1.5`,
     ])
     expect(formatted(rulesFile('  - { name: c, when: { size: { over: -1 } }, drop: true }'))).toEqual([
-      'rules[0].when.size.over: Too small: expected number to be >=0',
+      'rules[0].when.size.over: Too small: expected number to be >=0; got -1',
     ])
   })
 
@@ -238,26 +239,26 @@ rules:
 `,
     }
     expect(formatted(files)).toEqual([
-      'bounceSender: expected an address like mailer-daemon@example.com',
-      'bounceSenderArn: expected an SES identity ARN',
-      'reportingMta: expected a host name like mx.example.com',
-      'mode: Invalid option: expected one of "enforce"|"dry-run"',
-      'safety.spam: Invalid input: expected boolean, received string',
-      'safety.maxBouncesPerSender: Too small: expected number to be >0',
-      'safety: Unrecognized key: "extra"',
-      'rules[0].when.recipient.in: expected at least one pattern',
-      'rules[0].bounce.status: expected an RFC 3463 failure status like 5.7.1 (class 4 or 5)',
-      'rules[1]: expected exactly one of bounce, drop: true, accept: true',
-      `rules[2].when.size.over: ${SIZE_HINT}`,
-      'rules[2].when: Unrecognized key: "unknown"',
-      'rules[3].when.header.name: expected a header field name (RFC 5322 §3.6.8)',
-      'rules[3].bounce.type: Invalid option: expected one of "DoesNotExist"|"MessageTooLarge"|"ExceededQuota"|"ContentRejected"|"Undefined"|"TemporaryFailure"',
-      'rules[3].bounce: Unrecognized key: "colour"',
+      'bounceSender: expected an address like mailer-daemon@example.com; got "not-an-address"',
+      'bounceSenderArn: expected an SES identity ARN; got "arn:aws:s3:::bucket"',
+      'reportingMta: expected a host name like mx.example.com; got "mx example com"',
+      'mode: expected one of enforce, dry-run; got "observe"',
+      'safety.spam: expected boolean; got "maybe"',
+      'safety.maxBouncesPerSender: Too small: expected number to be >0; got 0',
+      'safety.extra: unknown key (expected nullSender, autoSubmitted, spam, virus, forgedSender, unverifiedSender, maxBouncesPerSender, maxBouncesPerSenderDomain)',
+      'rules[0].when.recipient.in: expected at least one pattern; got an empty list',
+      'rules[0].bounce.status: expected an RFC 3463 failure status like 5.7.1 (class 4 or 5); got "2.0.0"',
+      'rules[1]: expected exactly one of bounce, drop: true, accept: true; got { name, drop, accept }',
+      `rules[2].when.size.over: ${SIZE_HINT}; got "10G"`,
+      'rules[2].when.unknown: unknown key (expected recipient, sender, from, verdict, dmarcPolicy, size, attachment, header)',
+      'rules[3].when.header.name: expected a header field name (RFC 5322 §3.6.8); got "X-A:"',
+      'rules[3].bounce.type: expected one of DoesNotExist, MessageTooLarge, ExceededQuota, ContentRejected, Undefined, TemporaryFailure; got "Nope"',
+      'rules[3].bounce.colour: unknown key (expected type, status, diagnostic, explanation)',
       `rules[4].when.sender.in[0]: ${PATTERN_HINT('not a pattern')}`,
       `rules[4].when.sender.in[1]: ${PATTERN_HINT('*@*')}`,
-      'rules[5].name: expected a name of letters, digits, . _ -',
-      'rules[5]: expected exactly one of bounce, drop: true, accept: true',
-      'Unrecognized key: "surprise"',
+      'rules[5].name: expected a name of letters, digits, . _ -; got "bad name!"',
+      'rules[5]: expected exactly one of bounce, drop: true, accept: true; got { name }',
+      'surprise: unknown key (expected bounceSender, bounceSenderArn, reportingMta, explanation, extensionFields, mode, onUnreadable, safety, rules)',
       'rules[1].name: duplicate rule name "a" (first used by rules[0])',
       'rules[6].name: duplicate rule name "a" (first used by rules[0])',
       'rules[3].when.header.matches: rule "d": not valid RE2 syntax: missing closing ): `(`',
@@ -283,18 +284,18 @@ rules:
     drop: true
 `,
     })
-    const unknown = problems.filter((p) => /Unrecognized key/.test(p.message))
-    expect(unknown.map(formatProblem)).toEqual(
+    const unknown = problems.filter((p) => /^unknown key/.test(p.message))
+    expect(unknown.map(({ path, message }) => `${path}: ${message}`)).toEqual(
       expect.arrayContaining([
-        'Unrecognized key: "rulez"',
-        'safety: Unrecognized key: "spamm"',
-        'rules[0]: Unrecognized key: "whenn"',
-        'rules[1].when.recipient: Unrecognized key: "inn"',
-        'rules[1].when.verdict: Unrecognized key: "ham"',
-        'rules[1].when.attachment: Unrecognized key: "name"',
-        'rules[2].bounce: Unrecognized key: "reason"',
-        'rules[3].when.size: Unrecognized key: "under"',
-        'rules[3].when.header: Unrecognized key: "value"',
+        'rulez: unknown key; did you mean "rules"?',
+        'safety.spamm: unknown key; did you mean "spam"?',
+        'rules[0].whenn: unknown key; did you mean "when"?',
+        'rules[1].when.recipient.inn: unknown key; did you mean "in"?',
+        'rules[1].when.verdict.ham: unknown key (expected spam, virus, spf, dkim, dmarc)',
+        'rules[1].when.attachment.name: unknown key (expected filename, contentType)',
+        'rules[2].bounce.reason: unknown key (expected type, status, diagnostic, explanation)',
+        'rules[3].when.size.under: unknown key (expected over)',
+        'rules[3].when.header.value: unknown key (expected name, exists, equals, contains, matches)',
       ]),
     )
     expect(unknown).toHaveLength(9)
@@ -325,9 +326,9 @@ rules:
   - { name: ok, drop: true }`),
       ),
     ).toEqual([
-      'rules[0]: expected exactly one of bounce, drop: true, accept: true',
-      'rules[1]: expected exactly one of bounce, drop: true, accept: true',
-      'rules[2]: expected exactly one of bounce, drop: true, accept: true',
+      'rules[0]: expected exactly one of bounce, drop: true, accept: true; got { name, drop, accept }',
+      'rules[1]: expected exactly one of bounce, drop: true, accept: true; got { name, drop, accept, bounce }',
+      'rules[2]: expected exactly one of bounce, drop: true, accept: true; got { name }',
     ])
   })
 
@@ -352,10 +353,10 @@ rules:
   - { name: f, when: { header: { name: X, matches: "//" } }, drop: true }`),
       ),
     ).toEqual([
-      'rules[1].when.header.matches: not a valid regular expression: flags g and y are not allowed',
-      'rules[2].when.header.matches: not a valid regular expression: flags g and y are not allowed',
-      'rules[3].when.header.matches: not a valid regular expression: unknown flags q (use i, m, s)',
-      'rules[5].when.header.matches: not a valid regular expression: empty pattern',
+      'rules[1].when.header.matches: not a valid regular expression: flags g and y are not allowed; got "/x/g"',
+      'rules[2].when.header.matches: not a valid regular expression: flags g and y are not allowed; got "/x/iy"',
+      'rules[3].when.header.matches: not a valid regular expression: unknown flags q (use i, m, s); got "/x/q"',
+      'rules[5].when.header.matches: not a valid regular expression: empty pattern; got "//"',
       'rules[0].when.header.matches: rule "a": not valid RE2 syntax: missing closing ]: `[`',
     ])
   })
@@ -392,8 +393,8 @@ rules:
   - { name: b, when: { header: { name: X, exists: true, equals: y } }, drop: true }`),
       ),
     ).toEqual([
-      'rules[0].when.header: expected exactly one of exists, equals, contains, matches',
-      'rules[1].when.header: expected exactly one of exists, equals, contains, matches',
+      'rules[0].when.header: expected exactly one of exists, equals, contains, matches; got { name }',
+      'rules[1].when.header: expected exactly one of exists, equals, contains, matches; got { name, exists, equals }',
     ])
   })
 
@@ -409,10 +410,10 @@ rules:
   - { name: e, bounce: { type: contentrejected } }`),
       ),
     ).toEqual([
-      `rules[0].bounce.status: ${status}`,
-      `rules[1].bounce.status: ${status}`,
-      `rules[2].bounce.status: ${status}`,
-      'rules[4].bounce.type: Invalid option: expected one of "DoesNotExist"|"MessageTooLarge"|"ExceededQuota"|"ContentRejected"|"Undefined"|"TemporaryFailure"',
+      `rules[0].bounce.status: ${status}; got "2.0.0"`,
+      `rules[1].bounce.status: ${status}; got "5.01.1"`,
+      `rules[2].bounce.status: ${status}; got "550"`,
+      'rules[4].bounce.type: expected one of DoesNotExist, MessageTooLarge, ExceededQuota, ContentRejected, Undefined, TemporaryFailure; got "contentrejected"; did you mean "ContentRejected"?',
     ])
   })
 
@@ -424,8 +425,8 @@ rules:
   - { name: b, when: { sender: {} }, drop: true }`),
       ),
     ).toEqual([
-      'rules[0].when.recipient: expected exactly one of in, notIn, inFile, notInFile',
-      'rules[1].when.sender: expected exactly one of in, notIn, inFile, notInFile',
+      'rules[0].when.recipient: expected exactly one of in, notIn, inFile, notInFile; got { in, notIn }',
+      'rules[1].when.sender: expected exactly one of in, notIn, inFile, notInFile; got {}',
     ])
   })
 
@@ -437,13 +438,13 @@ rules:
       ),
     ).toEqual([
       `rules[0].when.sender.notIn[0]: ${PATTERN_HINT('*@.example.com')}`,
-      `rules[0].when.size.over: ${SIZE_HINT}`,
+      `rules[0].when.size.over: ${SIZE_HINT}; got "1X"`,
     ])
   })
 
   it('an empty pattern is reported once', () => {
     expect(formatted(rulesFile('  - { name: a, when: { from: { in: [""] } }, drop: true }'))).toEqual([
-      'rules[0].when.from.in[0]: Too small: expected string to have >=1 characters',
+      'rules[0].when.from.in[0]: Too small: expected string to have >=1 characters; got ""',
     ])
   })
 })
@@ -665,11 +666,14 @@ describe('environment', () => {
     expect(load(EVENT_ONLY).messageStore).toEqual({ kind: 's3', bucket: 'mail', prefix: '' })
   })
 
-  it('MAIL_DIR wins over MAIL_BUCKET and resolves against the base directory', () => {
-    expect(load(EVENT_ONLY, { ...BASE_ENV, MAIL_DIR: 'events' }).messageStore).toEqual({
+  it('MAIL_DIR resolves against the base directory; MAIL_DIR and MAIL_BUCKET together are a problem', () => {
+    expect(load(EVENT_ONLY, { MAIL_DIR: 'events' }).messageStore).toEqual({
       kind: 'directory',
       directory: '/pkg/events',
     })
+    expect(formatted(EVENT_ONLY, { ...BASE_ENV, MAIL_DIR: 'events' })).toEqual([
+      'MAIL_DIR: set either MAIL_DIR (events) or MAIL_BUCKET (mail), not both',
+    ])
     expect(load(EVENT_ONLY, { MAIL_DIR: '/var/mail' }).messageStore).toEqual({
       kind: 'directory',
       directory: '/var/mail',
@@ -746,7 +750,7 @@ safety: { nullSender: false, maxBouncesPerSender: 2 }
     expect(problems).toEqual(
       expect.arrayContaining([
         'BOUNCE_SENDER: expected an address like mailer-daemon@example.com',
-        `rules[0].when.size.over: ${SIZE_HINT}`,
+        `rules[0].when.size.over: ${SIZE_HINT}; got "huge"`,
       ]),
     )
     expect(problems.some((problem) => problem.startsWith('DRY_RUN: '))).toBe(true)
