@@ -1069,7 +1069,8 @@ add({
   name: 'partner',
   prefix: 'partner',
   ts: '2026-11-19T12:30:59.870Z',
-  shows: 'From a trusted partner (*@partner.example) with an .exe attachment; the partners rule comes first.',
+  shows:
+    'From a trusted partner (*@partner.example, DMARC pass) with an .exe attachment; the partners rule comes first.',
   outcome: 'alice@example.com: accept, rule partners → CONTINUE',
   source: 'someone@partner.example',
   recipients: ['alice@example.com'],

@@ -11,7 +11,7 @@ import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
 import { lazyDynamoLedger, lazyS3MessageSource, lazySesBounceSender, onFirstUse } from './lazy-adapters.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
-import { fixedRules, type RulesProvider, s3Rules } from './rules-provider.js'
+import { fixedRules, type RulesProvider, s3Rules, warnAboutRules } from './rules-provider.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
 /** SES gives a RequestResponse invocation 30 s in all, whatever the function's own timeout. */
@@ -42,6 +42,7 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
     if (settings.rulesSource.kind === 'file') {
       const loaded = loadFileRules(settings, { readText: (path) => readFileSync(path, 'utf8') }, problems)
       for (const warning of loaded.warnings) logger.warn(warning)
+      warnAboutRules(logger, loaded.ruleSet, settings.rulesSource.path)
       rules = fixedRules(loaded.ruleSet)
     } else {
       if (problems.length > 0) throw new ConfigError(problems)

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { S3RulesSource } from '../adapters/s3-rules-source.js'
 import { patternFilesOf } from '../config/compile-rules.js'
+import { lintRules } from '../config/lint-rules.js'
 import { compileRulesFile, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
-import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import { ConfigError, type ConfigProblem, formatProblem } from '../config/problems.js'
 import { locateProblems } from '../config/rules-problems.js'
 import type { RulesFile } from '../config/rules-schema.js'
 import type { RuleSet } from '../domain/rule-set.js'
@@ -11,6 +12,19 @@ import { loadPatternEngine } from './lazy-adapters.js'
 
 /** The rules to decide the next message with. */
 export type RulesProvider = () => Promise<RuleSet>
+
+/** Valid but risky rules (lintRules): one warning line per load, listing them all. */
+export function warnAboutRules(logger: Logger, ruleSet: RuleSet, rules: string): void {
+  const warnings = lintRules(ruleSet.rules)
+  if (warnings.length === 0) return
+  logger.warn(
+    `the rules are valid but ${warnings.length === 1 ? 'one is' : `${warnings.length} are`} risky`,
+    {
+      rules,
+      warnings: warnings.map(formatProblem),
+    },
+  )
+}
 
 /**
  * Rules from a file in the package: read once, at cold start. Their `matches` patterns, if any,
@@ -92,6 +106,7 @@ export function s3Rules(
     }
     await compilePatterns(ruleSet, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)
+    warnAboutRules(logger, ruleSet, location)
     logger.info('rules loaded', { rules: location, count: ruleSet.rules.length })
     current = ruleSet
     return ruleSet

@@ -15,7 +15,7 @@ import {
   receiptEvent,
   type SesEvent,
 } from '../support/events.js'
-import { captureOutput, lambdaContext } from '../support/lambda.js'
+import { captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
 
@@ -43,14 +43,17 @@ afterEach(() => {
   ses.reset()
 })
 
-const loadHandler = (env: Record<string, string> = {}) =>
-  coldStartBounceHandler({
-    MAIL_BUCKET: BUCKET,
-    MAIL_PREFIX: PREFIX,
-    AWS_ENDPOINT_URL_S3: s3.url,
-    AWS_ENDPOINT_URL_SES: ses.url,
-    ...env,
-  })
+const loadHandler = (env: Record<string, string> = {}, coldStartLines?: LogLine[]) =>
+  coldStartBounceHandler(
+    {
+      MAIL_BUCKET: BUCKET,
+      MAIL_PREFIX: PREFIX,
+      AWS_ENDPOINT_URL_S3: s3.url,
+      AWS_ENDPOINT_URL_SES: ses.url,
+      ...env,
+    },
+    coldStartLines,
+  )
 
 async function invoke(handler: BounceHandler, event: SesEvent) {
   const { result, error, lines } = await invokeBounce(handler, event)
@@ -206,7 +209,28 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
       'bounceSender: not-an-address\nrules:\n  - name: big\n    when: { size: { over: 10X } }\n    bounce: { type: MessageTooLarge }\n',
     )
     await expect(loadHandler({ RULES_FILE: rulesFile })).rejects.toThrow(
-      /bounceSender: expected an address[\s\S]*rules\[0\]\.when\.size\.over: expected a size like 10M/,
+      /bounceSender \(line 1, column 1\): expected an address[\s\S]*rules\[0\] "big" when\.size\.over \(line 4, column 21\): expected a size like 10M/,
     )
+  })
+
+  it('warns in one line at cold start about rules that are valid but risky', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'rules-'))
+    const rulesFile = join(directory, 'bounce-rules.yml')
+    await writeFile(
+      rulesFile,
+      'bounceSender: mailer-daemon@example.com\nrules:\n  - name: partners\n    when: { from: { in: ["*@partner.example"] } }\n    accept: true\n  - name: everything\n    bounce: { type: Undefined }\n',
+    )
+    const lines: LogLine[] = []
+    await loadHandler({ RULES_FILE: rulesFile }, lines)
+    const warnings = lines.filter((line) => line.level === 'WARN' && Array.isArray(line.warnings))
+    expect(warnings).toHaveLength(1)
+    expect(warnings[0]).toMatchObject({
+      message: 'the rules are valid but 2 are risky',
+      rules: rulesFile,
+      warnings: [
+        expect.stringMatching(/^rules\[0\] "partners": accepts on the From header alone/),
+        expect.stringMatching(/^rules\[1\] "everything": bounces every message/),
+      ],
+    })
   })
 })

@@ -12,7 +12,10 @@ export type BounceHandler = (
  * A fresh cold start of handlers/bounce.ts with the given environment, as Lambda would load it in
  * a new container: each call gets its own runtime, clients and configuration.
  */
-export async function coldStartBounceHandler(env: Record<string, string>): Promise<BounceHandler> {
+export async function coldStartBounceHandler(
+  env: Record<string, string>,
+  coldStartLines: LogLine[] = [],
+): Promise<BounceHandler> {
   const settings: Record<string, string> = {
     RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
     POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
@@ -26,6 +29,7 @@ export async function coldStartBounceHandler(env: Record<string, string>): Promi
     const module = await import('../../handlers/bounce.js')
     return module.handler as unknown as BounceHandler
   } finally {
+    coldStartLines.push(...output.lines())
     output.restore()
   }
 }
