@@ -5,9 +5,21 @@ import { register } from 'tsx/esm/api'
 
 process.env.AWS_EC2_METADATA_DISABLED ??= 'true'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+// Output piped into `head` and closed early: stop quietly, as other tools do.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0)
+})
+// A failure outside any command's own handling is still one line, never a stack trace.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`ses-bouncer: ${error?.message ?? error}\n`)
+  process.exit(1)
+})
 register()
-const { runCli } = await import('../src/cli/main.ts')
-const result = await runCli(process.argv.slice(2), process.env, Boolean(process.stderr.isTTY))
-process.stdout.write(result.stdout)
-process.stderr.write(result.stderr)
-process.exitCode = result.code
+const { main } = await import('../src/cli/main.ts')
+const { outputTo } = await import('../src/cli/output.ts')
+const output = outputTo(
+  (text) => process.stdout.write(text),
+  (text) => process.stderr.write(text),
+  process.stderr.isTTY ? process.stderr : undefined,
+)
+process.exitCode = await main(process.argv.slice(2), process.env, output)

@@ -1,12 +1,38 @@
 /**
  * `npm run local-ses`: the SES query-protocol stand-in the tests use, on 127.0.0.1:4579, printing
- * every request it answers. Point `AWS_ENDPOINT_URL_SES` at it to watch real SendBounce calls.
+ * every request it answers. Stage `local` of `serverless invoke local` sends its SES calls here.
+ * GetSendQuota and GetSendStatistics answer with the sample account in
+ * events/send-statistics.json, its points moved forward (by whole minutes) so that the sample was
+ * captured just now: the quota function then reports what the sample shows.
  */
 import { startSesStub } from '../test/support/ses-stub.js'
+import { useOfflineEnvironment } from './local-env.js'
+import { readSendingSample } from './sending-health-demo.js'
+import { stopWithParent } from './stand-in.js'
+
+useOfflineEnvironment()
 
 const port = Number(process.env.PORT ?? 4579)
 const stub = await startSesStub({ listenPort: port })
-console.log(`SES stand-in listening on ${stub.url} (Ctrl-C to stop)`)
+stopWithParent(() => stub.close())
+
+const sample = await readSendingSample()
+stub.setQuota(sample.GetSendQuota)
+const refresh = () => {
+  const minutes = Math.floor((Date.now() - sample.capturedAt.getTime()) / 60_000)
+  const shift = minutes * 60_000
+  stub.setStatistics(
+    sample.GetSendStatistics.SendDataPoints.map((point) => ({
+      ...point,
+      Timestamp: new Date(point.Timestamp.getTime() + shift),
+    })),
+  )
+}
+refresh()
+setInterval(refresh, 10_000)
+
+console.log(`SES stand-in listening on ${stub.url} (pid ${process.pid}; Ctrl-C to stop)`)
+console.log('GetSendQuota and GetSendStatistics answer with events/send-statistics.json, moved to now')
 
 let shown = 0
 setInterval(() => {
@@ -16,7 +42,3 @@ setInterval(() => {
   }
   shown = stub.requests.length
 }, 200)
-
-process.on('SIGINT', () => {
-  void stub.close().then(() => process.exit(0))
-})

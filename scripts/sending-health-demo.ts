@@ -45,8 +45,15 @@ const SampleSchema = z.object({
   }),
 })
 
+export type SendingSample = z.infer<typeof SampleSchema>
+
+/** The sample file, checked. */
+export async function readSendingSample(file: string = SAMPLE_FILE): Promise<SendingSample> {
+  return SampleSchema.parse(JSON.parse(await readFile(file, 'utf8')))
+}
+
 export async function sendingHealthSummary(file: string = SAMPLE_FILE): Promise<string> {
-  const sample = SampleSchema.parse(JSON.parse(await readFile(file, 'utf8')))
+  const sample = await readSendingSample(file)
   const quota = quotaFromSes(sample.GetSendQuota)
   const points = dataPointsFromSes(sample.GetSendStatistics)
   const summary = summarize(quota, points, sample.capturedAt)

@@ -23,7 +23,7 @@ export interface StoredMessageOverrides {
  * envelope sender), its Received line (`for <recipient>` when there was one), X-SES-Spam-Verdict,
  * X-SES-Virus-Verdict, Received-SPF and Authentication-Results (AWS: receiving-email-concepts).
  * Envelope recipients are not all in the message: the Received line's single `for`, else the
- * To and Cc addresses, unless the caller names them.
+ * To and Cc addresses, unless the caller names them. The receipt time is the Received line's.
  */
 export function receivedMessageFromStored(
   messageId: string,
@@ -34,7 +34,7 @@ export function receivedMessageFromStored(
   const sender = overrides.envelopeSender ?? addressesOf(first('return-path') ?? '')[0] ?? ''
   return {
     messageId,
-    receivedAt: overrides.receivedAt ?? new Date(),
+    receivedAt: overrides.receivedAt ?? receivedDate(first('received')) ?? new Date(),
     envelopeSender: sender,
     recipients: overrides.recipients ?? recipientsOf(content.headers),
     headers: content.headers,
@@ -44,6 +44,16 @@ export function receivedMessageFromStored(
     ...(overrides.dmarcPolicy === undefined ? {} : { dmarcPolicy: overrides.dmarcPolicy }),
     invocationType: 'RequestResponse',
   }
+}
+
+/** RFC 5321 §4.4: the date-time after the last `;` of SES's own Received line is when it took the mail. */
+function receivedDate(received: string | undefined): Date | undefined {
+  const stamp = received
+    ?.slice(received.lastIndexOf(';') + 1)
+    .replace(/\([^)]*\)/g, '')
+    .trim()
+  const time = stamp === undefined || stamp === '' ? Number.NaN : Date.parse(stamp)
+  return Number.isNaN(time) ? undefined : new Date(time)
 }
 
 function recipientsOf(headers: readonly HeaderField[]): string[] {

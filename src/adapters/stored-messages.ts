@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 
 /** One stored raw message: a name to report it by, and its bytes as a stream. */
 export interface StoredMessage {
@@ -45,4 +45,14 @@ export async function listFolderMessages(folder: string): Promise<StoredMessage[
     .map((entry) => entry.name)
     .sort()
     .map((name) => ({ name: join(folder, name), open: async () => createReadStream(join(folder, name)) }))
+}
+
+/** Stores a raw message at `s3://bucket/key`, as the receipt rule's S3 action would. */
+export async function storeS3Message(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Uint8Array,
+): Promise<void> {
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'message/rfc822' }))
 }

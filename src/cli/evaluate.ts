@@ -4,10 +4,12 @@ import { type RecipientDecision, summarizeDecision } from '../domain/decision.js
 import type { MessageContent, ReceivedMessage } from '../domain/message.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
+import type { ListLines, ReportedEvidence } from './explain.js'
 
 /**
  * Decides a message with the handler's own use case, in dry run: the same rules, guards and
- * request building, with the already-parsed message standing in for the store. Nothing is sent.
+ * request building, with the already-parsed message standing in for the store, and the evidence
+ * for each decision attached. Nothing is sent.
  */
 export async function evaluateMessage(
   ruleSet: RuleSet,
@@ -25,6 +27,7 @@ export async function evaluateMessage(
       send: () => Promise.reject(new Error('ses-bouncer never sends from the command line')),
     },
     now: () => new Date(),
+    explain: true,
   })
   return processInbound(message, new AbortController().signal)
 }
@@ -36,9 +39,10 @@ export interface RecipientReport {
   readonly status: string | null
   readonly diagnostic: string | null
   readonly guard: string | null
+  readonly evidence: readonly ReportedEvidence[]
 }
 
-export function reportRecipients(outcome: InboundOutcome): RecipientReport[] {
+export function reportRecipients(outcome: InboundOutcome, lists: ListLines): RecipientReport[] {
   return outcome.decisions.map((decision) => {
     const { recipient, action, rule, status, guard } = summarizeDecision(decision)
     const bounce = decision.action === 'accept' ? undefined : decision.bounce
@@ -49,6 +53,17 @@ export function reportRecipients(outcome: InboundOutcome): RecipientReport[] {
       status,
       diagnostic: bounce === undefined ? null : diagnosticFor(bounce, recipient),
       guard,
+      evidence: lists.evidenceOf(decision),
     }
   })
+}
+
+/** What the function returns with these rules: in dry run always CONTINUE, with what enforcement would return. */
+export function returns(
+  ruleSet: RuleSet,
+  outcome: InboundOutcome,
+): { disposition: string; wouldReturn?: string } {
+  return ruleSet.mode === 'dry-run'
+    ? { disposition: 'CONTINUE', wouldReturn: outcome.decidedDisposition }
+    : { disposition: outcome.decidedDisposition }
 }

@@ -1,23 +1,29 @@
 import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
+import { lintRules } from '../config/lint-rules.js'
 import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import { locateProblems } from '../config/rules-problems.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import { loadPatternEngine } from '../runtime/lazy-adapters.js'
+import { unreadable } from './input.js'
 
 export interface LoadedRules {
   readonly path: string
   readonly ruleSet: RuleSet
   readonly warnings: readonly string[]
+  /** Valid but risky rules, each with its line in the file. */
+  readonly lint: readonly ConfigProblem[]
   readonly patternFiles: readonly string[]
 }
 
 /**
- * A rules file compiled exactly as the function compiles it at cold start (BOUNCE_SENDER and
- * AWS_REGION from the environment apply here too). The message store is the command's own input,
- * so rules that read the message need no MAIL_BUCKET; `matches` patterns are compiled by the
- * pattern engine the function uses. Throws ConfigError listing every problem.
+ * A rules file compiled exactly as the function compiles it at cold start (BOUNCE_SENDER,
+ * DRY_RUN and AWS_REGION from the environment apply here too). The message store is the
+ * command's own input, so rules that read the message need no MAIL_BUCKET; `matches` patterns are
+ * compiled by the pattern engine the function uses. Throws ConfigError listing every problem, or
+ * InputError when the file cannot be read.
  */
 export async function loadRules(
   path: string,
@@ -31,7 +37,7 @@ export async function loadRules(
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(error as Error).message}` }], file)
+    throw unreadable(path, error)
   }
   // the pattern engine only for a file that may use it, as the function loads it
   const patternEngine = /\bmatches\b/.test(text) ? await loadPatternEngine() : undefined
@@ -44,7 +50,7 @@ export async function loadRules(
       return readFileSync(listPath, 'utf8')
     },
     {
-      dryRun: false,
+      dryRun: /^\s*(true|1|yes)\s*$/i.test(env.DRY_RUN ?? ''),
       region: env.AWS_REGION ?? 'us-east-1',
       messageStore: { kind: 'directory', directory: dirname(file) },
       ...(env.BOUNCE_SENDER ? { bounceSender: env.BOUNCE_SENDER } : {}),
@@ -57,6 +63,13 @@ export async function loadRules(
   if (ruleSet !== undefined && patternEngine === undefined && ruleSet.patterns.length > 0) {
     bindPatterns(ruleSet.patterns, await loadPatternEngine(), problems)
   }
-  if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, file)
-  return { path: file, ruleSet, warnings, patternFiles: [...new Set(patternFiles)] }
+  if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules file ${file}`)
+  const lint = lintRules(ruleSet.rules)
+  return {
+    path: file,
+    ruleSet,
+    warnings,
+    lint: lint.length === 0 ? [] : locateProblems(text, lint),
+    patternFiles: [...new Set(patternFiles)],
+  }
 }

@@ -1,11 +1,19 @@
+import { formatProblem } from '../config/problems.js'
+import { type Output, onLines } from './output.js'
 import { loadRules } from './rules.js'
 
-/** `ses-bouncer validate`: the rules file checked as the function checks it at cold start. */
+/**
+ * `ses-bouncer validate`: the rules file checked as the function checks it at cold start, then
+ * linted for rules that are valid but risky. Exit status 1 on problems, and with `--strict` on
+ * warnings too.
+ */
 export async function validate(
   path: string,
+  strict: boolean,
   env: Readonly<Record<string, string | undefined>>,
-): Promise<string> {
-  const { path: file, ruleSet, warnings, patternFiles } = await loadRules(path, env)
+  output: Output,
+): Promise<number> {
+  const { path: file, ruleSet, warnings, lint, patternFiles } = await loadRules(path, env)
   const names = ruleSet.rules.map((rule) => rule.name)
   const lines = [
     `${file} is valid: ${names.length} rule${names.length === 1 ? '' : 's'}${names.length > 0 ? ` (${names.join(', ')})` : ''}`,
@@ -13,5 +21,7 @@ export async function validate(
   ]
   if (patternFiles.length > 0) lines.push(`pattern files: ${patternFiles.join(', ')}`)
   for (const warning of warnings) lines.push(`warning: ${warning}`)
-  return lines.join('\n')
+  for (const warning of lint) lines.push(`warning: ${formatProblem(warning)}`)
+  output.text(onLines(lines))
+  return strict && lint.length > 0 ? 1 : 0
 }

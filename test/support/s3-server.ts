@@ -18,15 +18,23 @@ export interface S3Server {
   close(): Promise<void>
 }
 
-export async function startS3Server({ buckets }: { buckets: string[] }): Promise<S3Server> {
+export async function startS3Server({
+  buckets,
+  port: listenPort = 0,
+}: {
+  buckets: string[]
+  port?: number
+}): Promise<S3Server> {
   // s3rver ignores SigV4 signatures but rejects access key ids it does not know (InvalidAccessKeyId),
   // so the dummy key from the environment, which production clients sign with, must be registered.
-  AWSAccount.DUMMY_ACCOUNT.createKeyPair(process.env.AWS_ACCESS_KEY_ID ?? 'test', 'unchecked')
+  for (const key of new Set([process.env.AWS_ACCESS_KEY_ID ?? 'test', 'local'])) {
+    AWSAccount.DUMMY_ACCOUNT.createKeyPair(key, 'unchecked')
+  }
 
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'))
   const server = new S3rver({
     address: '127.0.0.1',
-    port: 0,
+    port: listenPort,
     silent: true,
     directory,
     configureBuckets: buckets.map((name) => ({ name })),
