@@ -10,7 +10,7 @@ import { evaluateMessage, type RecipientReport, reportRecipients, returns } from
 import { describeEvidence, ListLines } from './explain.js'
 import { unreadable } from './input.js'
 import { type Output, onLines } from './output.js'
-import { loadRules } from './rules.js'
+import { loadRules, shown } from './rules.js'
 import { formatTable } from './table.js'
 import { InputError } from './usage.js'
 
@@ -64,7 +64,7 @@ export async function replay(
   const csv = options.csv === undefined ? undefined : await openCsv(options.csv)
   const summary: ReplaySummary = {
     source: options.source,
-    rules: rules.path,
+    rules: shown(rules.path),
     messages: 0,
     recipients: 0,
     bounceMessages: 0,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { lintRules } from '../config/lint-rules.js'
 import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
@@ -63,7 +63,8 @@ export async function loadRules(
   if (ruleSet !== undefined && patternEngine === undefined && ruleSet.patterns.length > 0) {
     bindPatterns(ruleSet.patterns, await loadPatternEngine(), problems)
   }
-  if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems, `rules file ${file}`)
+  if (ruleSet === undefined || problems.length > 0)
+    throw new ConfigError(problems, `rules file ${shown(file)}`)
   const lint = lintRules(ruleSet.rules)
   return {
     path: file,
@@ -72,4 +73,10 @@ export async function loadRules(
     lint: lint.length === 0 ? [] : locateProblems(text, lint),
     patternFiles: [...new Set(patternFiles)],
   }
+}
+
+/** A path as the operator would type it: relative to the working directory when inside it. */
+export function shown(path: string): string {
+  const inside = relative(process.cwd(), path)
+  return inside === '' || inside.startsWith('..') || isAbsolute(inside) ? path : inside
 }
