@@ -88,10 +88,11 @@ export async function renderDocs({ check = false } = {}): Promise<Drift[]> {
           throw new Error(`${document}:${index + 1}: a docs marker must be followed by a fenced block`)
         }
         const body = lines.slice(index + 2, close).join('\n')
+        if (kind === 'output' && copy === undefined) copy = workCopy()
         const actual =
-          kind === 'file'
+          kind === 'file' || copy === undefined
             ? readFileSync(join(ROOT, spec), 'utf8').replace(/\n$/, '')
-            : await commandOutput(spec, (copy ??= workCopy()))
+            : await commandOutput(spec, copy)
         if (actual !== body) {
           drifts.push({ document, line: index + 1, marker: `docs:${kind} ${spec}`, expected: body, actual })
         }
