@@ -27,11 +27,11 @@
  */
 import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { runCli } from '../src/cli/main.js'
 import { readSendingSample } from './sending-health-demo.js'
+import { freePort } from './stand-in.js'
 import { ROOT, type WorkCopy, workCopy } from './work-copy.js'
 
 export const DOCUMENTS = [
@@ -270,18 +270,6 @@ async function startStandIn(
       await exited
     },
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net'
+
 /**
  * The local stand-ins (`npm run local-ses`, `npm run local-s3`) run in the foreground or behind
  * `&`. Stopped either way, by Ctrl-C, by `kill` on the PID the shell printed (npm's), or with the
@@ -17,4 +19,17 @@ export function stopWithParent(close: () => Promise<void>): void {
   setInterval(() => {
     if (process.ppid !== parent) stop(0)
   }, 500).unref()
+}
+
+/** A loopback port nobody listens on now, for a stand-in of one's own. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
 }
