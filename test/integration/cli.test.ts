@@ -303,6 +303,13 @@ describe('ses-bouncer check', () => {
     const header = await runCli(['check', ESCAPES, '--rules', rulesFile], env)
     expect(header.stdout).toContain('header X-Mailer contains: "Mass\\x1b[2J[Mailer]"')
 
+    const badRules = await scratch({
+      'rules.yml': 'bounceSender: "x\\x9b2J\\u202e@example.com"\nrules: []\n',
+    })
+    const validated = await runCli(['validate', join(badRules, 'rules.yml')], env)
+    expect(validated.stdout).not.toMatch(CONTROL)
+    expect(validated.stdout).toContain('bounces from x\\x9b2J\\u202e@example.com')
+
     const json = await runCli(['check', ESCAPES, '--rules', rules, '--json'], env)
     expect(JSON.parse(json.stdout)[0].recipients[0].evidence[0].filename).toBe(
       '\u001b[2J\u001b[31minvoice\u202efdp.exe',
