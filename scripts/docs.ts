@@ -25,7 +25,6 @@
  * `at`, `function_request_id`, `durationMs`) are shown as "…"; the copy's own path, if a command
  * prints it, is left out so paths read relative to the repository.
  */
-import { spawn } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -45,7 +44,6 @@ export const DOCUMENTS = [
 ]
 
 const MARKER = /^<!-- docs:(file|output) (.+?) -->$/
-const COMMAND_TIMEOUT_MS = 240_000
 const STAND_INS: Readonly<Record<string, string>> = {
   'npm run local-ses': 'AWS_ENDPOINT_URL_SES',
   'npm run local-s3': 'AWS_ENDPOINT_URL_S3',
@@ -121,13 +119,13 @@ async function commandOutput(spec: string, copy: WorkCopy): Promise<string> {
         const variable = STAND_INS[argument]
         if (variable === undefined) throw new Error(`docs: no stand-in "${argument}"`)
         const port = await freePort()
-        standIns.push(await startStandIn(argument, copy, port))
+        standIns.push(await copy.startStandIn(argument, port))
         env[variable] = `http://127.0.0.1:${port}`
       } else if (name === 'exit') expectedExit = Number(argument)
     }
     const { code, stdout, stderr } = command.startsWith(SES_BOUNCER)
       ? await runCli(command.slice(SES_BOUNCER.length).split(' '), copy.env(env))
-      : await run(command, copy, env)
+      : await copy.run(command, env)
     if (code !== expectedExit) {
       throw new Error(`docs: \`${command}\` exited ${code}, not ${expectedExit}:\n${stdout}\n${stderr}`)
     }
@@ -215,61 +213,6 @@ function formatLogLine(entry: Record<string, unknown>): string {
   }
   lines.push(current)
   return `{${lines.join('\n ')}}`
-}
-
-function run(
-  command: string,
-  copy: WorkCopy,
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], {
-      cwd: copy.root,
-      env: copy.env(env),
-      timeout: COMMAND_TIMEOUT_MS,
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8')
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8')
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))
-  })
-}
-
-async function startStandIn(
-  command: string,
-  copy: WorkCopy,
-  port: number,
-): Promise<{ stop(): Promise<void> }> {
-  const child = spawn('sh', ['-c', `exec ${command}`], {
-    cwd: copy.root,
-    env: copy.env({ PORT: String(port) }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()))
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`docs: ${command} did not start:\n${output}`)), 60_000)
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-      if (output.includes('listening on')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.on('close', () => reject(new Error(`docs: ${command} stopped:\n${output}`)))
-  })
-  return {
-    stop: async () => {
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -29,23 +28,12 @@ afterAll(() => {
   copy?.remove()
 })
 
-function sh(command: string, env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', command], {
-      cwd: copy.root,
-      env: copy.env(env),
-      timeout: INVOKE_TIMEOUT_MS,
-    })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code: code ?? 1, output }))
-  })
+async function sh(
+  command: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
+  const { code, stdout, stderr } = await copy.run(command, env)
+  return { code, output: `${stdout}${stderr}` }
 }
 
 /** The handler's outcome line and the disposition `invoke local` printed last. */
@@ -55,7 +43,7 @@ function decided(output: string) {
     .filter((text) => text.startsWith('{"level"'))
     .map((text) => JSON.parse(text) as Record<string, unknown>)
     .find((entry) => Array.isArray(entry.recipients))
-  const returned = /\{\s*"disposition":\s*"(\w+)"\s*\}\s*$/.exec(output)?.[1]
+  const returned = [...output.matchAll(/\{\s*"disposition":\s*"(\w+)"\s*\}/g)].at(-1)?.[1]
   if (line === undefined || returned === undefined) throw new Error(`no decision in:\n${output}`)
   return { line, returned }
 }
@@ -143,16 +131,11 @@ describe('the local stand-ins', () => {
     '%s stops when the npm process the shell started is killed',
     async (command) => {
       const port = await freePort()
-      const child = spawn('sh', ['-c', `exec ${command}`], {
-        cwd: copy.root,
-        env: copy.env({ PORT: String(port) }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      const standIn = await copy.startStandIn(command, port)
       try {
-        await listening(child)
         expect(await accepts(port)).toBe(true)
         // `npm run local-ses &` then `kill <the PID the shell printed>`: that PID is npm's.
-        child.kill('SIGTERM')
+        standIn.process.kill('SIGTERM')
         let open = true
         for (let attempt = 0; attempt < 40 && open; attempt++) {
           await sleep(250)
@@ -160,23 +143,12 @@ describe('the local stand-ins', () => {
         }
         expect(open).toBe(false)
       } finally {
-        child.kill('SIGKILL')
+        standIn.process.kill('SIGKILL')
       }
     },
     120_000,
   )
 })
-
-function listening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8')
-      if (output.includes('listening on')) resolve()
-    })
-    child.on('close', () => reject(new Error(`stopped before listening:\n${output}`)))
-  })
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
