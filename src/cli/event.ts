@@ -56,6 +56,11 @@ export async function sesEvent(
     output.note(`ses-bouncer event: ${options.message}: ${NO_RECIPIENT}`)
     return 1
   }
+  if (message.envelopeSender === '') {
+    output.note(
+      `ses-bouncer event: ${options.message} has no Return-Path: the envelope sender is empty, so the safety guard drops every bounce (nullSender); give --sender ADDR`,
+    )
+  }
   const { headers, truncated } = await eventHeaders(options.message)
   const event: Record<string, unknown> = receiptEvent(
     { ...message, messageId, invocationType: options.invocation },

@@ -503,10 +503,11 @@ describe('ses-bouncer event', () => {
     expect(mail.headers).toEqual(sample.mail.headers)
   })
 
-  it('refuses a file name that is no SES message id, and a message with no recipient', async () => {
+  it('refuses a file name that is no SES message id and a message with no recipient; warns of no sender', async () => {
     const directory = await scratch({
       'my mail.eml': 'Return-Path: <a@b.example>\r\nTo: c@d.example\r\n\r\nhi\r\n',
       'none.eml': 'From: a@b.example\r\n\r\nhi\r\n',
+      'nosender.eml': 'To: c@d.example\r\n\r\nhi\r\n',
     })
     const badName = await runCli(['event', join(directory, 'my mail.eml')], env)
     expect(badName.code).toBe(2)
@@ -517,6 +518,9 @@ describe('ses-bouncer event', () => {
     const none = await runCli(['event', join(directory, 'none.eml')], env)
     expect(none.code).toBe(1)
     expect(none.stderr).toContain('no recipient found')
+    const noSender = await runCli(['event', join(directory, 'nosender.eml')], env)
+    expect(noSender.code).toBe(0)
+    expect(noSender.stderr).toContain('has no Return-Path: the envelope sender is empty')
   })
 
   it('--store puts the message where the function reads it, as the S3 action would', async () => {
