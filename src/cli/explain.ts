@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolveBeside } from '../config/load-config.js'
 import { AddressSet, PatternError } from '../domain/address-set.js'
-import type { RecipientDecision } from '../domain/decision.js'
+import type { GuardName, RecipientDecision } from '../domain/decision.js'
 import type { Evidence } from '../domain/rules.js'
 
 /** Evidence as the command line reports it: the domain's values, and the list file's line. */
@@ -103,18 +103,21 @@ export function describeEvidence(evidence: ReportedEvidence): string {
 
 const VERDICT_LABELS = { spam: 'spam', virus: 'virus', spf: 'SPF', dkim: 'DKIM', dmarc: 'DMARC' } as const
 
-const GUARDS: Readonly<Record<string, string>> = {
+const GUARDS: Readonly<Record<GuardName, string>> = {
   nullSender: 'the envelope sender is empty or MAILER-DAEMON: a bounce would go nowhere or loop',
   autoSubmitted: 'the message is automatic (Auto-Submitted, or itself a report): bouncing it risks a loop',
   spam: 'SES judged it spam: its sender is most likely forged',
   virus: 'SES found a virus: its sender is most likely forged',
-  forgedSender: 'SPF and DMARC both fail: the envelope sender is most likely forged',
+  forgedSender: 'SPF fails for MAIL FROM: the envelope sender is most likely forged',
+  unverifiedSender: 'neither SPF nor a DKIM signature of its domain vouches for the envelope sender',
   rate: 'this sender was bounced too often in the last hour',
+  domainRate: "this sender's domain was bounced too often in the last hour",
 }
 
 /** Why a safety guard turned the bounce into a drop. */
 export function describeGuard(guard: string): string {
-  return `safety guard ${guard} turned the bounce into a silent drop: ${GUARDS[guard] ?? 'a bounce would be backscatter'}`
+  const why = GUARDS[guard as GuardName] as string | undefined
+  return `safety guard ${guard} turned the bounce into a silent drop: ${why ?? 'a bounce would be backscatter'}`
 }
 
 const EXCERPT_CONTEXT = 30
