@@ -177,10 +177,13 @@ function parsePath(path: string): PropertyKey[] | undefined {
   return keys
 }
 
-/** Where the value at `keys` starts; for a key that is not there, where its closest parent does. */
+/**
+ * Where the value at `keys` starts; for a key that is not there, where its closest parent does
+ * (nowhere for a missing top-level key: the whole file is no place to point at).
+ */
 function offsetOf(root: unknown, keys: readonly PropertyKey[]): number | undefined {
   let node = root as Node | null
-  let offset = node?.range?.[0]
+  let offset: number | undefined
   for (const key of keys) {
     if (isMap(node)) {
       const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key)

@@ -206,7 +206,7 @@ describe('the rules file: onUnreadable', () => {
   it('continue, drop or a bounce; anything else is a problem with its path', () => {
     expect(ruleSetFromYaml(rulesYaml(NO_EXE, 'onUnreadable: drop')).onUnreadable).toEqual({ kind: 'drop' })
     expect(() => loadFromYaml(rulesYaml(NO_EXE, 'onUnreadable: bounce'))).toThrow(
-      /onUnreadable: expected continue, drop or \{ bounce: \{ type: \.\.\. \} \}/,
+      /onUnreadable \(line 3, column 1\): expected continue, drop or \{ bounce: \{ type: \.\.\. \} \}; got "bounce"/,
     )
     expect(() => loadFromYaml(rulesYaml(NO_EXE, 'onUnreadable: { bounce: { type: Nope } }'))).toThrow(
       /onUnreadable/,
@@ -215,7 +215,7 @@ describe('the rules file: onUnreadable', () => {
 
   it('no rule may be named onUnreadable: its decisions are the setting’s', () => {
     expect(() => loadFromYaml(rulesYaml('  - { name: onUnreadable, drop: true }'))).toThrow(
-      /rules\[0\]\.name: onUnreadable names the decisions of that setting/,
+      /rules\[0\] "onUnreadable" name \(line 5, column 7\): onUnreadable names the decisions of that setting/,
     )
   })
 
@@ -224,7 +224,7 @@ describe('the rules file: onUnreadable', () => {
       loadFromYaml(
         'onUnreadable: { bounce: { type: ContentRejected } }\nrules:\n  - { name: a, drop: true }\n',
       ),
-    ).toThrow(/bounceSender: required when onUnreadable bounces/)
+    ).toThrow(/ {2}- bounceSender: required when onUnreadable bounces/)
   })
 })
 

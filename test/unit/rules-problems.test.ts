@@ -73,9 +73,12 @@ rules:
     ])
   })
 
-  it('a missing top-level key points at the document; an environment variable is left as it is', () => {
+  it('a key missing at the top has no place to point at; an environment variable is left as it is', () => {
     expect(problemsOf('bounceSendr: a@b.example\nrules: []\n')).toEqual([
       'bounceSendr (line 1, column 1): unknown key; did you mean "bounceSender"?',
+    ])
+    expect(problemsOf('rules:\n  - { name: a, bounce: { type: Undefined } }\n')).toEqual([
+      'bounceSender: required when a rule bounces (or set BOUNCE_SENDER)',
     ])
     const located = locateProblems('rules: []\n', [{ path: 'MAIL_BUCKET', message: 'required' }])
     expect(located).toEqual([{ path: 'MAIL_BUCKET', message: 'required' }])
