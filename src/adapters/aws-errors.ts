@@ -1,10 +1,14 @@
-/** Failures worth another attempt: throttling, server faults, timeouts and dropped connections. */
-const TRANSIENT_NAMES = new Set([
+/** The names AWS services give a request refused for its rate (SES: `Throttling`, ses-facts §1.4). */
+const THROTTLING_NAMES = new Set([
   'Throttling',
   'ThrottlingException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'SlowDown',
+])
+/** Failures worth another attempt: throttling, server faults, timeouts and dropped connections. */
+const TRANSIENT_NAMES = new Set([
+  ...THROTTLING_NAMES,
   'ServiceUnavailable',
   'InternalFailure',
   'InternalError',
@@ -41,6 +45,12 @@ export function isTransientAwsError(error: unknown): boolean {
     TRANSIENT_NAMES.has(shape.name ?? '') ||
     TRANSIENT_CODES.has(shape.code ?? '')
   )
+}
+
+export function isThrottlingAwsError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const shape = error as AwsErrorShape
+  return THROTTLING_NAMES.has(shape.name ?? '') || shape.$metadata?.httpStatusCode === 429
 }
 
 export function describeAwsError(error: unknown): string {

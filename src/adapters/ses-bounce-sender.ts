@@ -1,7 +1,12 @@
 import { type SESClient, SendBounceCommand, type SendBounceCommandInput } from '@aws-sdk/client-ses'
 import type { SendBounceRequest } from '../domain/bounce-request.js'
-import { BounceRejectedError, type BounceSender, TransientFailureError } from '../ports/index.js'
-import { describeAwsError, isTransientAwsError } from './aws-errors.js'
+import {
+  BounceRejectedError,
+  type BounceSender,
+  BounceThrottledError,
+  TransientFailureError,
+} from '../ports/index.js'
+import { describeAwsError, isThrottlingAwsError, isTransientAwsError } from './aws-errors.js'
 
 /** SES v1 SendBounce: SESv2 has no bounce operation (ses-facts §1.1). */
 export class SesBounceSender implements BounceSender {
@@ -15,6 +20,8 @@ export class SesBounceSender implements BounceSender {
       return response.MessageId ?? ''
     } catch (error) {
       const message = `SendBounce for ${request.OriginalMessageId}: ${describeAwsError(error)}`
+      // The paced sender backs off longer after a throttle than after other transient faults.
+      if (isThrottlingAwsError(error)) throw new BounceThrottledError(message, { cause: error })
       // MessageRejected and every other client fault (AccessDenied, InvalidParameterValue) are final.
       if (isTransientAwsError(error)) throw new TransientFailureError(message, { cause: error })
       throw new BounceRejectedError(message, { cause: error })

@@ -15,6 +15,7 @@ import type { RuleSet } from '../domain/rule-set.js'
 import type { FactLevel } from '../domain/rules.js'
 import {
   type BounceLedger,
+  type BounceQueue,
   BounceRejectedError,
   type BounceSender,
   type MessageSource,
@@ -31,6 +32,8 @@ export interface ProcessInboundDeps {
   readonly bounceSender: BounceSender
   /** Absent: exactly-once and per-sender limits are off (a warning at cold start says so). */
   readonly ledger?: BounceLedger
+  /** Set (BOUNCE_QUEUE_URL): bounces are queued for the paced sender instead of sent inline. */
+  readonly bounceQueue?: BounceQueue
   readonly now: () => Date
   /** Attach the evidence for each decision (the command line's `check`); off in the function. */
   readonly explain?: boolean
@@ -39,6 +42,8 @@ export interface ProcessInboundDeps {
 export type BounceOutcome =
   | { readonly kind: 'none' }
   | { readonly kind: 'sent'; readonly request: SendBounceRequest; readonly bounceMessageId: string }
+  /** On the bounce queue: the sender function sends it in the account's turn. Committed, like `sent`. */
+  | { readonly kind: 'queued'; readonly request: SendBounceRequest; readonly queueMessageId: string }
   /** An earlier invocation for this message sent it already. */
   | { readonly kind: 'duplicate'; readonly bounceMessageId?: string }
   /** A concurrent invocation for this message holds the claim and sends it (or retries). */
@@ -72,6 +77,7 @@ type RateGuard = Extract<GuardName, 'rate' | 'domainRate'>
 
 type SendResult =
   | { kind: 'sent'; bounceMessageId: string }
+  | { kind: 'queued'; queueMessageId: string }
   | { kind: 'rate-limited'; guard: RateGuard; bouncesThisHour: number }
 
 /**
@@ -143,7 +149,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
           decisions.map((decision) => (isBounce(decision) ? guardAsDrop(decision, result.guard) : decision)),
         )
       }
-      return finish(result.kind === 'sent' ? { ...result, request } : result)
+      return finish(result.kind === 'sent' || result.kind === 'queued' ? { ...result, request } : result)
     } catch (error) {
       if (error instanceof TransientFailureError && message.invocationType === 'Event') throw error
       if (error instanceof BounceRejectedError || error instanceof TransientFailureError) {
@@ -172,9 +178,8 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
     request: SendBounceRequest,
     signal: AbortSignal,
   ): Promise<SendResult | { kind: 'duplicate'; bounceMessageId?: string } | { kind: 'in-progress' }> {
-    const { ledger, bounceSender } = deps
-    if (ledger === undefined)
-      return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
+    const { ledger } = deps
+    if (ledger === undefined) return dispatch(message, request, signal)
     const { maxBouncesPerSender, maxBouncesPerSenderDomain } = ruleSet.safety
     const result = await ledger.once<SendResult>(`bounce#${message.messageId}`, async () => {
       // Both counts, whatever either says: each is an hour's attempts at that target.
@@ -187,13 +192,35 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
         return { kind: 'rate-limited', guard: 'rate', bouncesThisHour: toSender }
       if (toDomain > maxBouncesPerSenderDomain)
         return { kind: 'rate-limited', guard: 'domainRate', bouncesThisHour: toDomain }
-      return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
+      return dispatch(message, request, signal)
     })
     if (result.kind === 'in-progress') return result
     const value = result.value
     // A claim written before the domain limit existed holds no guard: it was the mailbox's.
     if (value.kind === 'rate-limited') return { ...value, guard: value.guard ?? 'rate' }
-    return result.replayed ? { kind: 'duplicate', bounceMessageId: value.bounceMessageId } : value
+    if (!result.replayed) return value
+    return value.kind === 'sent'
+      ? { kind: 'duplicate', bounceMessageId: value.bounceMessageId }
+      : { kind: 'duplicate' }
+  }
+
+  /** The bounce leaves: onto the queue when there is one, else straight to SES. */
+  async function dispatch(
+    message: ReceivedMessage,
+    request: SendBounceRequest,
+    signal: AbortSignal,
+  ): Promise<Extract<SendResult, { kind: 'sent' | 'queued' }>> {
+    const { bounceQueue, bounceSender } = deps
+    if (bounceQueue === undefined)
+      return { kind: 'sent', bounceMessageId: await bounceSender.send(request, signal) }
+    const queuedAt = deps.now()
+    const bounce = {
+      request,
+      receivedAt: message.receivedAt,
+      queuedAt,
+      envelopeSender: message.envelopeSender,
+    }
+    return { kind: 'queued', queueMessageId: await bounceQueue.enqueue(bounce, signal) }
   }
 }
 

@@ -7,6 +7,12 @@ export const mailAddress = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$
   error: 'expected an address like mailer-daemon@example.com',
 })
 
+/** An SQS queue URL as CloudFormation's Ref gives it (https://sqs.<region>.amazonaws.com/<account>/<name>). */
+export const queueUrl = z.url({
+  protocol: /^https?$/,
+  error: 'expected a queue URL like https://sqs.us-east-1.amazonaws.com/123456789012/name',
+})
+
 /** Unset or blank is absent. */
 export const optionalText = z
   .string()

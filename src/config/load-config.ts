@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { factsRulesMayNeed, type RuleSet } from '../domain/rule-set.js'
 import { DEFAULT_SAFETY } from '../domain/safety.js'
 import { compileOnUnreadable, compileRules, type ListReader } from './compile-rules.js'
-import { flag, mailAddress, optionalText, parseEnvironment } from './environment.js'
+import { flag, mailAddress, optionalText, parseEnvironment, queueUrl } from './environment.js'
 import { bindPatterns, checkRawPatterns, type PatternEngine, patternsOf } from './patterns.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 import { locateProblems, schemaProblems } from './rules-problems.js'
@@ -24,6 +24,8 @@ export interface Settings {
   readonly rulesSource: RulesSource
   readonly messageStore?: MessageStore
   readonly idempotencyTable?: string
+  /** Set: decided bounces go on this SQS queue for the paced sender; unset: sent inline. */
+  readonly bounceQueueUrl?: string
   readonly region: string
   readonly bounceSender?: string
   readonly dryRun: boolean
@@ -64,6 +66,7 @@ const EnvSchema = z.object({
   BOUNCE_SENDER: optionalText.pipe(mailAddress.optional()),
   DRY_RUN: flag.optional(),
   IDEMPOTENCY_TABLE: optionalText,
+  BOUNCE_QUEUE_URL: optionalText.pipe(queueUrl.optional()),
   AWS_REGION: optionalText,
 })
 
@@ -99,6 +102,7 @@ export function loadSettings(
         : { kind: 's3', bucket, key, refreshSeconds: vars.RULES_REFRESH_SECONDS },
     ...(messageStore === undefined ? {} : { messageStore }),
     ...(vars.IDEMPOTENCY_TABLE === undefined ? {} : { idempotencyTable: vars.IDEMPOTENCY_TABLE }),
+    ...(vars.BOUNCE_QUEUE_URL === undefined ? {} : { bounceQueueUrl: vars.BOUNCE_QUEUE_URL }),
     region: vars.AWS_REGION ?? 'us-east-1',
     ...(vars.BOUNCE_SENDER === undefined ? {} : { bounceSender: vars.BOUNCE_SENDER }),
     dryRun: vars.DRY_RUN === true,

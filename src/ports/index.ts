@@ -1,6 +1,7 @@
 import type { SendBounceRequest } from '../domain/bounce-request.js'
 import { BouncerError } from '../domain/errors.js'
 import type { MessageContent } from '../domain/message.js'
+import type { QueuedBounce } from '../domain/queued-bounce.js'
 
 /** Where the receipt rule's S3 action put the raw message. */
 export interface MessageSource {
@@ -14,6 +15,52 @@ export interface BounceSender {
   /** Sends one bounce; resolves with the bounce's SES message id. */
   send(request: SendBounceRequest, signal: AbortSignal): Promise<string>
 }
+
+// ------------------------------------------------------------------ the bounce queue (issue 10)
+
+/** Where the receipt function hands a decided bounce to the paced sender (SQS in AWS). */
+export interface BounceQueue {
+  /** Puts the bounce on the queue; resolves with the queue's message id. */
+  enqueue(bounce: QueuedBounce, signal: AbortSignal): Promise<string>
+}
+
+/**
+ * The account's SendBounce rate, shared by every sender instance (one item of the state table in
+ * AWS): a send starts only while it holds the slot, and the next slot opens `interval` after the
+ * holder's call has returned.
+ */
+export interface SendPace {
+  /** Waits for the next free slot and holds it; rejects with a TransientFailureError when `signal` aborts first. */
+  acquire(signal: AbortSignal): Promise<PaceHold>
+}
+
+export interface PaceHold {
+  /** Epoch ms by which the send must have returned or been abandoned: the slot's lease runs out one interval later. */
+  readonly sendBy: number
+  /**
+   * Gives the slot back once the call has returned: the next may start one interval from now, or
+   * after a longer back-off when SES answered that it was throttled.
+   */
+  release(outcome: 'sent' | 'throttled'): Promise<void>
+}
+
+/**
+ * The one shared record of the account's next SendBounce slot (an item of the state table in
+ * AWS; every write to it is conditional, so any number of instances agree on who holds it).
+ */
+export interface SendSlotStore {
+  /** Takes the slot for `holder` until `until` if it is free at `now`; else says when it frees up and whether it is held. */
+  claim(holder: string, now: number, until: number, signal: AbortSignal): Promise<SlotClaim>
+  /** Frees the slot `holder` holds and opens the next at `nextAt`; a no-op if `holder` no longer holds it. */
+  release(holder: string, nextAt: number): Promise<void>
+}
+
+export type SlotClaim =
+  | { readonly claimed: true }
+  /** `held`: a send is under way and the slot reopens when it returns, at the latest at `nextAt`. */
+  | { readonly claimed: false; readonly nextAt: number; readonly held: boolean }
+
+// ------------------------------------------------------------------
 
 /** The outcome of work run through the ledger: done (now or by an earlier invocation) or held elsewhere. */
 export type OnceResult<T> =
@@ -42,3 +89,6 @@ export class BounceRejectedError extends BouncerError {}
 
 /** An AWS call kept failing transiently (throttling, 5xx, timeout) until the time budget ran out. */
 export class TransientFailureError extends BouncerError {}
+
+/** SES answered SendBounce with a throttling error: the account's rate was exceeded. */
+export class BounceThrottledError extends TransientFailureError {}

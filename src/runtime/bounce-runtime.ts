@@ -9,7 +9,13 @@ import { loadFileRules, loadSettings, type MessageStore, type Settings } from '.
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
-import { lazyDynamoLedger, lazyS3MessageSource, lazySesBounceSender, onFirstUse } from './lazy-adapters.js'
+import {
+  lazyDynamoLedger,
+  lazyS3MessageSource,
+  lazySesBounceSender,
+  lazySqsBounceQueue,
+  onFirstUse,
+} from './lazy-adapters.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import { fixedRules, type RulesProvider, s3Rules, warnAboutRules } from './rules-provider.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
@@ -68,6 +74,10 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
       ? undefined
       : lazyDynamoLedger(settings.region, settings.idempotencyTable)
   const bounceSender = lazySesBounceSender(settings.region)
+  const bounceQueue =
+    settings.bounceQueueUrl === undefined
+      ? undefined
+      : lazySqsBounceQueue(settings.region, settings.bounceQueueUrl)
   const messageSource = messageSourceFor(settings.messageStore, settings.region, env)
   let current: { ruleSet: RuleSet; processInbound: ProcessInbound } | undefined
   const processInboundFor = (ruleSet: RuleSet): ProcessInbound => {
@@ -78,6 +88,7 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
           ruleSet,
           bounceSender,
           ledger,
+          bounceQueue,
           messageSource,
           now: () => new Date(),
         }),

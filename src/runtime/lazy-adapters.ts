@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda'
 import type { PatternEngine } from '../config/patterns.js'
 import type { SendBounceRequest } from '../domain/bounce-request.js'
-import type { BounceLedger, BounceSender, MessageSource } from '../ports/index.js'
+import type { QueuedBounce } from '../domain/queued-bounce.js'
+import type { BounceLedger, BounceQueue, BounceSender, MessageSource, SendSlotStore } from '../ports/index.js'
 import type { Env } from './service.js'
 
 /*
@@ -22,15 +23,56 @@ export function onFirstUse<T>(load: () => Promise<T>): () => Promise<T> {
   }
 }
 
-export function lazySesBounceSender(region: string): BounceSender {
+export function lazySesBounceSender(region: string, options: { maxAttempts?: number } = {}): BounceSender {
   const sender = onFirstUse(async () => {
     const [{ SesBounceSender }, { sesClient }] = await Promise.all([
       import('../adapters/ses-bounce-sender.js'),
       import('../adapters/ses-client.js'),
     ])
-    return new SesBounceSender(sesClient(region))
+    return new SesBounceSender(sesClient(region, options))
   })
   return { send: async (request: SendBounceRequest, signal) => (await sender()).send(request, signal) }
+}
+
+export function lazySqsBounceQueue(region: string, queueUrl: string): BounceQueue {
+  const queue = onFirstUse(async () => {
+    const [{ SqsBounceQueue }, { sqsClient }] = await Promise.all([
+      import('../adapters/sqs-bounce-queue.js'),
+      import('../adapters/sqs-client.js'),
+    ])
+    return new SqsBounceQueue(sqsClient(region), queueUrl)
+  })
+  return { enqueue: async (bounce: QueuedBounce, signal) => (await queue()).enqueue(bounce, signal) }
+}
+
+/** The sender's dead-letter queue for messages it cannot read. */
+export function lazySqsDeadLetters(region: string, queueUrl: string) {
+  const deadLetters = onFirstUse(async () => {
+    const [{ SqsDeadLetters }, { sqsClient }] = await Promise.all([
+      import('../adapters/sqs-bounce-queue.js'),
+      import('../adapters/sqs-client.js'),
+    ])
+    return new SqsDeadLetters(sqsClient(region), queueUrl)
+  })
+  return {
+    put: async (body: string, reason: string, signal: AbortSignal) =>
+      (await deadLetters()).put(body, reason, signal),
+  }
+}
+
+/** The account's SendBounce slot in the state table. */
+export function lazyDynamoSlotStore(region: string, table: string): SendSlotStore {
+  const store = onFirstUse(async () => {
+    const [{ DynamoSlotStore }, { dynamoClient }] = await Promise.all([
+      import('../adapters/dynamo-slot-store.js'),
+      import('../adapters/dynamo-client.js'),
+    ])
+    return new DynamoSlotStore(dynamoClient(region), table)
+  })
+  return {
+    claim: async (holder, now, until, signal) => (await store()).claim(holder, now, until, signal),
+    release: async (holder, nextAt) => (await store()).release(holder, nextAt),
+  }
 }
 
 export function lazyS3MessageSource(region: string, env: Env, bucket: string, prefix: string): MessageSource {

@@ -38,6 +38,8 @@ function describeBounce(outcome: InboundOutcome) {
   switch (bounce.kind) {
     case 'sent':
       return { outcome: 'sent', bounceMessageId: bounce.bounceMessageId }
+    case 'queued':
+      return { outcome: 'queued', queueMessageId: bounce.queueMessageId }
     case 'duplicate':
       return { outcome: 'duplicate', bounceMessageId: bounce.bounceMessageId ?? null }
     case 'dry-run':
@@ -85,6 +87,8 @@ export function recordOutcomeMetrics(metrics: Metrics, outcome: InboundOutcome):
   // decided on the part a parsing limit let through; onUnreadable decisions count per rule
   if (outcome.cutOff !== undefined) metrics.addMetric('MessagesCutOff', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'sent') metrics.addMetric('BouncesSent', MetricUnit.Count, 1)
+  if (outcome.bounce.kind === 'queued') metrics.addMetric('BouncesQueued', MetricUnit.Count, 1)
+  if (outcome.bounce.kind === 'expired') metrics.addMetric('BouncesExpired', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'failed') metrics.addMetric('BouncesFailed', MetricUnit.Count, 1)
   if (outcome.bounce.kind === 'duplicate') metrics.addMetric('DuplicateEvents', MetricUnit.Count, 1)
 }
