@@ -177,6 +177,15 @@ function checkDeployParams(p) {
     problem('rulesRefreshSeconds', `expected whole seconds from 1 to 86400, got '${refresh}'`)
   }
 
+  // SendBounce calls a second for the whole account (src/config/sender-config.ts checks the same).
+  const rate = text(p.bounceRatePerSecond)
+  if (!/^(\d+(\.\d+)?|\.\d+)$/.test(rate) || Number(rate) <= 0 || Number(rate) > 100) {
+    problem(
+      'bounceRatePerSecond',
+      `expected calls a second above 0 and at most 100, like 1 or 0.5, got '${rate}'`,
+    )
+  }
+
   // S3 bucket names: at most 63 characters, lower case (the account id is always 12 digits).
   const bucket = `${text(p.service)}-${text(p.stage)}-mail-123456789012-${text(p.region)}`
   if (bucket.length > 63 || bucket !== bucket.toLowerCase()) {

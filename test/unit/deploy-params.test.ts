@@ -44,6 +44,7 @@ const valid: Params = {
   eventsRejectedAlarmThreshold: '1',
   throttlesAlarmThreshold: '1',
   bounceConcurrency: '20',
+  bounceRatePerSecond: '1',
 }
 
 describe('serverless/deploy-params.cjs', () => {
@@ -173,5 +174,16 @@ describe('serverless/deploy-params.cjs', () => {
     expect(plugin.checkDeployParams({ ...valid, rulesPrefix: 'ses-bouncer/' })).toEqual([
       'rulesPrefix: needs rulesBucket',
     ])
+  })
+
+  it('takes the SendBounce rate as calls a second above 0, fractions included', () => {
+    for (const rate of ['1', '0.5', '.25', '14', '100']) {
+      expect(plugin.checkDeployParams({ ...valid, bounceRatePerSecond: rate }), rate).toEqual([])
+    }
+    for (const rate of ['0', '', '-1', '1/s', '1e3', '101', 'one']) {
+      expect(plugin.checkDeployParams({ ...valid, bounceRatePerSecond: rate }), rate).toEqual([
+        `bounceRatePerSecond: expected calls a second above 0 and at most 100, like 1 or 0.5, got '${rate}'`,
+      ])
+    }
   })
 })
