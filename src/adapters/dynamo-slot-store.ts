@@ -1,17 +1,23 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { type SendSlotStore, type SlotClaim, TransientFailureError } from '../ports/index.js'
+import {
+  type SendSlotStore,
+  type SlotClaim,
+  type SlotRequest,
+  TransientFailureError,
+} from '../ports/index.js'
 import { describeAwsError } from './aws-errors.js'
 
 /**
  * The account's SendBounce slot as one item of the state table (`id` = `pace#SendBounce`):
- * `nextAt`, the epoch ms from which the slot is free, and `holder` while a send is under way.
- * Every change is a conditional write on that one item, which DynamoDB applies one at a time, so
- * two instances can never both see the slot free (DynamoDB DG: condition expressions).
+ * `nextAt`, the epoch ms the next call may start at, and while a slot is taken, its `holder` and
+ * `leaseUntil`. Every change is a conditional write on that one item, which DynamoDB applies one
+ * at a time, so two instances can never both take it (DynamoDB DG: condition expressions).
  */
 export class DynamoSlotStore implements SendSlotStore {
   private readonly key = { id: { S: 'pace#SendBounce' } }
@@ -21,18 +27,21 @@ export class DynamoSlotStore implements SendSlotStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(holder: string, now: number, until: number, signal: AbortSignal): Promise<SlotClaim> {
+  async claim({ holder, now, startAt, leaseUntil }: SlotRequest, signal: AbortSignal): Promise<SlotClaim> {
     try {
       await this.dynamo.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: 'SET #nextAt = :until, #holder = :holder',
-          ConditionExpression: 'attribute_not_exists(#nextAt) OR #nextAt <= :now',
-          ExpressionAttributeNames: { '#nextAt': 'nextAt', '#holder': 'holder' },
+          UpdateExpression: 'SET #nextAt = :startAt, #holder = :holder, #leaseUntil = :leaseUntil',
+          ConditionExpression:
+            '(attribute_not_exists(#holder) OR #leaseUntil <= :now) AND ' +
+            '(attribute_not_exists(#nextAt) OR #nextAt <= :startAt)',
+          ExpressionAttributeNames: { '#nextAt': 'nextAt', '#holder': 'holder', '#leaseUntil': 'leaseUntil' },
           ExpressionAttributeValues: {
-            ':until': { N: String(until) },
+            ':startAt': { N: String(startAt) },
             ':holder': { S: holder },
+            ':leaseUntil': { N: String(leaseUntil) },
             ':now': { N: String(now) },
           },
           // One round trip in DynamoDB; a local stand-in without it gets a read instead.
@@ -43,12 +52,7 @@ export class DynamoSlotStore implements SendSlotStore {
       return { claimed: true }
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw unavailable('claim', error)
-      const item = error.Item ?? (await this.read(signal))
-      return {
-        claimed: false,
-        nextAt: Number(item?.nextAt?.N ?? now),
-        held: item?.holder?.S !== undefined,
-      }
+      return taken(error.Item ?? (await this.read(signal)), now)
     }
   }
 
@@ -58,9 +62,9 @@ export class DynamoSlotStore implements SendSlotStore {
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key,
-          UpdateExpression: 'SET #nextAt = :nextAt REMOVE #holder',
+          UpdateExpression: 'SET #nextAt = :nextAt REMOVE #holder, #leaseUntil',
           ConditionExpression: '#holder = :holder',
-          ExpressionAttributeNames: { '#nextAt': 'nextAt', '#holder': 'holder' },
+          ExpressionAttributeNames: { '#nextAt': 'nextAt', '#holder': 'holder', '#leaseUntil': 'leaseUntil' },
           ExpressionAttributeValues: { ':nextAt': { N: String(nextAt) }, ':holder': { S: holder } },
         }),
       )
@@ -71,7 +75,7 @@ export class DynamoSlotStore implements SendSlotStore {
     }
   }
 
-  private async read(signal: AbortSignal) {
+  private async read(signal: AbortSignal): Promise<Record<string, AttributeValue> | undefined> {
     try {
       const result = await this.dynamo.send(
         new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }),
@@ -81,6 +85,15 @@ export class DynamoSlotStore implements SendSlotStore {
     } catch (error) {
       throw unavailable('read', error)
     }
+  }
+}
+
+function taken(item: Record<string, AttributeValue> | undefined, now: number): SlotClaim {
+  const heldUntil = item?.holder?.S === undefined ? undefined : Number(item.leaseUntil?.N ?? 0)
+  return {
+    claimed: false,
+    nextAt: Number(item?.nextAt?.N ?? now),
+    ...(heldUntil !== undefined && heldUntil > now ? { heldUntil } : {}),
   }
 }
 

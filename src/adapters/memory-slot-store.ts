@@ -1,19 +1,22 @@
-import type { SendSlotStore, SlotClaim } from '../ports/index.js'
+import type { SendSlotStore, SlotClaim, SlotRequest } from '../ports/index.js'
 
 /** The slot in this process's memory: one instance only (local runs, or no state table). */
 export class MemorySlotStore implements SendSlotStore {
   private nextAt = 0
-  private holder: string | undefined
+  private holder: { readonly id: string; readonly until: number } | undefined
 
-  async claim(holder: string, now: number, until: number): Promise<SlotClaim> {
-    if (this.nextAt > now) return { claimed: false, nextAt: this.nextAt, held: this.holder !== undefined }
-    this.nextAt = until
-    this.holder = holder
+  async claim({ holder, now, startAt, leaseUntil }: SlotRequest): Promise<SlotClaim> {
+    const held = this.holder !== undefined && this.holder.until > now
+    if (held || this.nextAt > startAt) {
+      return { claimed: false, nextAt: this.nextAt, ...(held ? { heldUntil: this.holder?.until } : {}) }
+    }
+    this.holder = { id: holder, until: leaseUntil }
+    this.nextAt = startAt
     return { claimed: true }
   }
 
   async release(holder: string, nextAt: number): Promise<void> {
-    if (this.holder !== holder) return
+    if (this.holder?.id !== holder) return
     this.holder = undefined
     this.nextAt = nextAt
   }

@@ -4,19 +4,23 @@ import { type PaceHold, type SendPace, type SendSlotStore, TransientFailureError
 
 /**
  * How the account's SendBounce slot is shared. Safety comes from the order of events, not from
- * timers agreeing: a slot is taken only when the shared record says it is free, and it frees one
- * interval after the holder's call has *returned*, so the next call can only reach SES at least
- * one interval after the previous one did, whichever instance makes it. A holder that dies
- * mid-send frees the slot when its lease runs out; `sendBy` makes sure its call was over by then.
+ * timers agreeing: a slot is taken only when the shared record says nobody holds it, its call
+ * starts no earlier than the record's `nextAt`, and `nextAt` moves to one interval after the
+ * holder's call has *returned*; so each call reaches SES at least one interval after the one
+ * before it did, whichever instance makes it. A holder that dies mid-send frees the slot when its
+ * lease runs out, and `sendBy` makes sure its call was over one interval before that.
+ *
+ * Speed comes from taking the next slot early: a waiter takes it while the interval runs, and
+ * then only a timer stands between the end of the interval and its call.
  */
 export interface PaceTiming {
   /** From the end of one SendBounce to the start of the next: 1 / rate. */
   readonly intervalMs: number
-  /** How long a slot stays taken when its holder never gives it back. */
+  /** How long a slot stays taken, from its start, when its holder never gives it back. */
   readonly leaseMs: number
   /** The pause after SES answered `Throttling`: something else in the account is calling SendBounce. */
   readonly throttledBackoffMs: number
-  /** How often a waiter looks again while a send is under way (its end is not known in advance). */
+  /** How often a waiter looks again while another holds the slot (well inside one interval). */
   readonly pollMs: number
 }
 
@@ -27,14 +31,14 @@ export function paceTiming(ratePerSecond: number, sendTimeoutMs: number): PaceTi
     intervalMs,
     leaseMs: sendTimeoutMs + intervalMs,
     throttledBackoffMs: 5 * intervalMs,
-    pollMs: Math.min(Math.max(Math.floor(intervalMs / 10), 10), 100),
+    pollMs: Math.min(Math.max(Math.floor(intervalMs / 4), 10), 250),
   }
 }
 
 export interface SendPaceDeps {
   readonly store: SendSlotStore
   readonly timing: PaceTiming
-  /** Epoch milliseconds; every instance's clock (Lambda's are NTP-synchronised). */
+  /** Epoch milliseconds; every instance's clock (Lambda's are synchronised by Amazon Time Sync). */
   readonly clock?: () => number
   /** Waits `ms` or rejects when `signal` aborts (tests pass a virtual clock's). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>
@@ -47,32 +51,50 @@ export function makeSendPace(deps: SendPaceDeps): SendPace {
   const clock = deps.clock ?? Date.now
   const wait = deps.sleep ?? ((ms: number, signal: AbortSignal) => sleep(ms, undefined, { signal }))
 
+  const free = async (holder: string, nextAt: number) => {
+    try {
+      await store.release(holder, nextAt)
+    } catch (error) {
+      deps.onReleaseError?.(error)
+    }
+  }
+
   return {
     async acquire(signal: AbortSignal): Promise<PaceHold> {
       const holder = randomUUID()
+      let startAt = clock()
       for (;;) {
         if (signal.aborted) throw noSlot(signal)
         const now = clock()
-        const claim = await store.claim(holder, now, now + timing.leaseMs, signal)
-        if (claim.claimed) {
-          return {
-            sendBy: now + timing.leaseMs - timing.intervalMs,
-            async release(outcome) {
-              const pause = outcome === 'throttled' ? timing.throttledBackoffMs : timing.intervalMs
-              try {
-                await store.release(holder, clock() + pause)
-              } catch (error) {
-                deps.onReleaseError?.(error)
-              }
-            },
-          }
+        startAt = Math.max(startAt, now)
+        const claim = await store.claim(
+          { holder, now, startAt, leaseUntil: startAt + timing.leaseMs },
+          signal,
+        )
+        if (claim.claimed) break
+        if (claim.heldUntil === undefined && claim.nextAt > startAt) {
+          // Free, opening at nextAt: take it at once, for then.
+          startAt = claim.nextAt
+          continue
         }
-        const untilFree = claim.nextAt - now
         try {
-          await wait(Math.max(claim.held ? Math.min(untilFree, timing.pollMs) : untilFree, 1), signal)
+          await wait(Math.max(Math.min(timing.pollMs, (claim.heldUntil ?? now) - now), 1), signal)
         } catch {
           throw noSlot(signal)
         }
+      }
+      try {
+        const until = startAt - clock()
+        if (until > 0) await wait(until, signal)
+      } catch {
+        // Taken but not used: the next may start when this one would have.
+        await free(holder, startAt)
+        throw noSlot(signal)
+      }
+      return {
+        sendBy: startAt + timing.leaseMs - timing.intervalMs,
+        release: (outcome) =>
+          free(holder, clock() + (outcome === 'throttled' ? timing.throttledBackoffMs : timing.intervalMs)),
       }
     },
   }

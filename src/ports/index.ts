@@ -26,11 +26,14 @@ export interface BounceQueue {
 
 /**
  * The account's SendBounce rate, shared by every sender instance (one item of the state table in
- * AWS): a send starts only while it holds the slot, and the next slot opens `interval` after the
+ * AWS): a send starts only in a slot it holds, and the next slot opens `interval` after the
  * holder's call has returned.
  */
 export interface SendPace {
-  /** Waits for the next free slot and holds it; rejects with a TransientFailureError when `signal` aborts first. */
+  /**
+   * Takes the next slot and waits for its start; rejects with a TransientFailureError when
+   * `signal` aborts first (a slot taken by then is given back unused).
+   */
   acquire(signal: AbortSignal): Promise<PaceHold>
 }
 
@@ -49,16 +52,26 @@ export interface PaceHold {
  * AWS; every write to it is conditional, so any number of instances agree on who holds it).
  */
 export interface SendSlotStore {
-  /** Takes the slot for `holder` until `until` if it is free at `now`; else says when it frees up and whether it is held. */
-  claim(holder: string, now: number, until: number, signal: AbortSignal): Promise<SlotClaim>
+  /**
+   * Takes the slot for `holder`, to start at `startAt` and held until `leaseUntil`, if nobody holds
+   * it at `now` and the next slot opens at `startAt` or before; else says when it opens and, while
+   * someone holds it, until when.
+   */
+  claim(request: SlotRequest, signal: AbortSignal): Promise<SlotClaim>
   /** Frees the slot `holder` holds and opens the next at `nextAt`; a no-op if `holder` no longer holds it. */
   release(holder: string, nextAt: number): Promise<void>
 }
 
+export interface SlotRequest {
+  readonly holder: string
+  readonly now: number
+  readonly startAt: number
+  readonly leaseUntil: number
+}
+
 export type SlotClaim =
   | { readonly claimed: true }
-  /** `held`: a send is under way and the slot reopens when it returns, at the latest at `nextAt`. */
-  | { readonly claimed: false; readonly nextAt: number; readonly held: boolean }
+  | { readonly claimed: false; readonly nextAt: number; readonly heldUntil?: number }
 
 // ------------------------------------------------------------------
 

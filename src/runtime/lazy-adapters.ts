@@ -70,7 +70,7 @@ export function lazyDynamoSlotStore(region: string, table: string): SendSlotStor
     return new DynamoSlotStore(dynamoClient(region), table)
   })
   return {
-    claim: async (holder, now, until, signal) => (await store()).claim(holder, now, until, signal),
+    claim: async (request, signal) => (await store()).claim(request, signal),
     release: async (holder, nextAt) => (await store()).release(holder, nextAt),
   }
 }
