@@ -306,6 +306,10 @@ const RULE_ARN = `arn:aws:ses:${REGION}:${ACCOUNT}:receipt-rule-set/ses-bouncer-
 const BUCKET = `ses-bouncer-dev-mail-${ACCOUNT}-${REGION}`
 const TABLE_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/ses-bouncer-dev-state`
 const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:ses-bouncer-dev-bounce`
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:ses-bouncer-dev-bounces`
+const QUEUE_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ses-bouncer-dev-bounces`
+const DEAD_LETTER_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:ses-bouncer-dev-bounces-dead`
+const DEAD_LETTER_URL = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ses-bouncer-dev-bounces-dead`
 
 let refusedProd: string
 let refusedLocal: string
@@ -340,6 +344,7 @@ beforeAll(async () => {
         'eventsRejectedAlarmThreshold=4',
         'throttlesAlarmThreshold=10',
         'bounceConcurrency=none',
+        'bounceRatePerSecond=0.5',
       ].flatMap((param) => ['--param', param]),
     ]),
     packageFails([
@@ -367,13 +372,10 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       'ActivateRuleSetLambdaFunction',
       'BounceLambdaFunction',
       'QuotaLambdaFunction',
+      'SendBouncesLambdaFunction',
     ])
-    expect(functions.map(([, f]) => f.Properties.Role)).toEqual([
-      expect.stringMatching(/^<\w+Role\.Arn>$/),
-      expect.stringMatching(/^<\w+Role\.Arn>$/),
-      expect.stringMatching(/^<\w+Role\.Arn>$/),
-    ])
-    expect(new Set(functions.map(([, f]) => f.Properties.Role)).size).toBe(3)
+    for (const [, f] of functions) expect(f.Properties.Role).toMatch(/^<\w+Role\.Arn>$/)
+    expect(new Set(functions.map(([, f]) => f.Properties.Role)).size).toBe(4)
     for (const [, role] of ofType(dev, 'AWS::IAM::Role')) {
       expect(role.Properties.AssumeRolePolicyDocument).toEqual(lambdaTrust)
       expect(role.Properties.ManagedPolicyArns).toBeUndefined()
@@ -556,6 +558,7 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         DRY_RUN: 'false',
         MAIL_DIR: '',
         RULES_FILE: 'bounce-rules.yml',
+        BOUNCE_QUEUE_URL: QUEUE_URL,
       }),
     })
     expect(resource(dev, 'BounceLambdaEvConf', 'AWS::Lambda::EventInvokeConfig')).toEqual({
@@ -601,6 +604,7 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       '/aws/lambda/ses-bouncer-dev-activateRuleSet',
       '/aws/lambda/ses-bouncer-dev-bounce',
       '/aws/lambda/ses-bouncer-dev-quota',
+      '/aws/lambda/ses-bouncer-dev-sendBounces',
     ])
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30)
   })
@@ -642,6 +646,28 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       FailedEventsAlarm: {
         metric: 'AWS/SQS/ApproximateNumberOfMessagesVisible',
         dimensions: [{ Name: 'QueueName', Value: 'ses-bouncer-dev-bounce-failures' }],
+        threshold: 1,
+        comparison: atLeast,
+        actions: [topicArn],
+      },
+      BounceDeadLettersAlarm: {
+        metric: 'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        dimensions: [{ Name: 'QueueName', Value: 'ses-bouncer-dev-bounces-dead' }],
+        threshold: 1,
+        comparison: atLeast,
+        actions: [topicArn],
+      },
+      // An hour old: 23 of SendBounce's 24 hours are left.
+      BounceQueueAgeAlarm: {
+        metric: 'AWS/SQS/ApproximateAgeOfOldestMessage',
+        dimensions: [{ Name: 'QueueName', Value: 'ses-bouncer-dev-bounces' }],
+        threshold: 3600,
+        comparison: atLeast,
+        actions: [topicArn],
+      },
+      SendBouncesErrorsAlarm: {
+        metric: 'AWS/Lambda/Errors',
+        dimensions: [{ Name: 'FunctionName', Value: 'ses-bouncer-dev-sendBounces' }],
         threshold: 1,
         comparison: atLeast,
         actions: [topicArn],
@@ -773,11 +799,11 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         Action: ['s3:GetObject'],
         Resource: `arn:aws:s3:::${BUCKET}/inbound/*`,
       },
-      SendBouncesFromTheBounceSender: {
+      // Only the sender calls SendBounce; the bounce function queues.
+      QueueBounces: {
         Effect: 'Allow',
-        Action: ['ses:SendBounce'],
-        Resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/*`,
-        Condition: { StringEquals: { 'ses:FromAddress': 'mailer-daemon@example.com' } },
+        Action: ['sqs:SendMessage'],
+        Resource: QUEUE_ARN,
       },
       BounceClaimsAndCounters: {
         Effect: 'Allow',
@@ -789,10 +815,6 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         Action: ['sqs:SendMessage'],
         Resource: `arn:aws:sqs:${REGION}:${ACCOUNT}:ses-bouncer-dev-bounce-failures`,
       },
-    })
-    // IAM and the runtime name the same sender.
-    expect(roleStatements(variant, 'BounceRole').SendBouncesFromTheBounceSender?.Condition).toEqual({
-      StringEquals: { 'ses:FromAddress': 'postmaster@acme.example.org' },
     })
     expect(roleStatements(variant, 'BounceRole').ReadStoredMail?.Resource).toBe(
       `arn:aws:s3:::${BUCKET}/mail/*`,
@@ -852,6 +874,113 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         Condition: { StringEquals: { 'ses:FromAddress': 'health@acme.example.org' } },
       },
     })
+  })
+
+  it('queues bounces on an encrypted standard queue with a dead-letter queue, drained by the sender', () => {
+    expect(resource(dev, 'BounceQueue', 'AWS::SQS::Queue')).toEqual({
+      QueueName: 'ses-bouncer-dev-bounces',
+      VisibilityTimeout: 360,
+      MessageRetentionPeriod: 345600,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: DEAD_LETTER_ARN, maxReceiveCount: 24 },
+    })
+    expect(resource(dev, 'BounceDeadLetterQueue', 'AWS::SQS::Queue')).toEqual({
+      QueueName: 'ses-bouncer-dev-bounces-dead',
+      MessageRetentionPeriod: 1209600,
+      SqsManagedSseEnabled: true,
+    })
+    const sender = resource(dev, 'SendBouncesLambdaFunction', 'AWS::Lambda::Function')
+    expect(sender).toMatchObject({ Handler: 'handlers/send-bounces.handler', Role: '<SendBouncesRole.Arn>' })
+    // Lambda DG, services-sqs-configure: visibility timeout at least six times the function's.
+    expect(Number(sender.Timeout) * 6).toBeLessThanOrEqual(360)
+    expect(sender.Environment).toEqual({
+      Variables: expect.objectContaining({
+        BOUNCE_RATE_PER_SECOND: '1',
+        BOUNCE_DEAD_LETTER_URL: DEAD_LETTER_URL,
+        IDEMPOTENCY_TABLE: 'ses-bouncer-dev-state',
+        DRY_RUN: 'false',
+      }),
+    })
+    const mappings = ofType(dev, 'AWS::Lambda::EventSourceMapping')
+    expect(mappings.map(([, mapping]) => mapping.Properties)).toEqual([
+      {
+        EventSourceArn: QUEUE_ARN,
+        FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:ses-bouncer-dev-sendBounces`,
+        BatchSize: 5,
+        Enabled: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      },
+    ])
+    expect(
+      (resource(variant, 'SendBouncesLambdaFunction', 'AWS::Lambda::Function').Environment as JsonObject)
+        .Variables,
+    ).toMatchObject({ BOUNCE_RATE_PER_SECOND: '0.5' })
+    expect(dev.Outputs.BounceQueueUrl).toEqual({ Value: QUEUE_URL })
+  })
+
+  it('grants the sender the queue, SendBounce from the bounce sender only, and its claims', () => {
+    expect(roleStatements(dev, 'SendBouncesRole')).toEqual({
+      WriteOwnLogs: {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/ses-bouncer-dev-sendBounces:*`,
+      },
+      ConsumeTheBounceQueue: {
+        Effect: 'Allow',
+        Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+        Resource: QUEUE_ARN,
+      },
+      DeadLetterUnreadableMessages: {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: DEAD_LETTER_ARN,
+      },
+      SendBouncesFromTheBounceSender: {
+        Effect: 'Allow',
+        Action: ['ses:SendBounce'],
+        Resource: `arn:aws:ses:${REGION}:${ACCOUNT}:identity/*`,
+        Condition: { StringEquals: { 'ses:FromAddress': 'mailer-daemon@example.com' } },
+      },
+      SendClaimsAndPace: {
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: TABLE_ARN,
+      },
+    })
+    // IAM and the runtime name the same sender.
+    expect(roleStatements(variant, 'SendBouncesRole').SendBouncesFromTheBounceSender?.Condition).toEqual({
+      StringEquals: { 'ses:FromAddress': 'postmaster@acme.example.org' },
+    })
+    // No other role may call SendBounce.
+    const sendBounce = allStatements(dev).filter(({ statement }) =>
+      asList(statement.Action).includes('ses:SendBounce'),
+    )
+    expect(sendBounce.map(({ where }) => where)).toEqual(['SendBouncesRole/send-bounces'])
+  })
+
+  it('builds the dashboard an operator opens first, on this stack’s queues and Region', () => {
+    const dashboard = resource(dev, 'BounceDashboard', 'AWS::CloudWatch::Dashboard')
+    expect(dashboard.DashboardName).toBe('ses-bouncer-dev')
+    const body = JSON.parse(String(dashboard.DashboardBody)) as {
+      widgets: { properties: { title: string; region: string; metrics: Json[][] } }[]
+    }
+    expect(body.widgets.map((widget) => widget.properties.title)).toEqual([
+      'Messages by decision (recipients)',
+      'Guarded drops: bounces the safety guard turned into drops, by guard',
+      'Bounces queued vs sent',
+      'Bounce queue: age of the oldest bounce (s) and bounces waiting',
+      'SES 24-hour sending quota used (%)',
+      'Time on the queue before SendBounce (s)',
+    ])
+    for (const widget of body.widgets) expect(widget.properties.region).toBe(REGION)
+    const text = JSON.stringify(body)
+    for (const metric of ['BouncesQueued', 'BouncesSent', 'QuotaUsedPercent', 'GuardedDrops', 'Accepted']) {
+      expect(text).toContain(metric)
+    }
+    expect(text).toContain('"ApproximateAgeOfOldestMessage","QueueName","ses-bouncer-dev-bounces"')
+    expect(text).toContain('"QueueName","ses-bouncer-dev-bounces-dead"')
+    expect(text).not.toContain('${')
   })
 
   it('grants the activation function only the two rule set calls', () => {

@@ -33,6 +33,10 @@ export interface SesRequest {
   params: Record<string, string>
   rawBody: string
   headers: IncomingHttpHeaders
+  /** Epoch ms when the whole request had arrived: what SES's rate limit sees. */
+  at: number
+  /** The HTTP status it was answered with (0 while unanswered). */
+  status: number
 }
 
 export type SesFault = { status: number; code: string; message?: string } | { delayMs: number }
@@ -61,6 +65,11 @@ export interface SesStub {
   setStatistics(points: SendDataPoint[]): void
   /** The Region's active receipt rule set (undefined: none), as Describe/SetActiveReceiptRuleSet see it. */
   activeRuleSet: string | undefined
+  /**
+   * SES's SendBounce limit: a call that arrives less than 1/rate seconds after the last one SES
+   * accepted is answered `Throttling` (ses-facts §1.1, §1.4). Undefined: no limit (the default).
+   */
+  sendBounceRate: number | undefined
   reset(): void
   close(): Promise<void>
 }
@@ -78,8 +87,16 @@ class SesError extends Error {
 // Sandbox example values from the SES model's GetSendQuota example.
 const DEFAULT_QUOTA: SendQuota = { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 1 }
 
-export async function startSesStub({ listenPort = 0 }: { listenPort?: number } = {}): Promise<SesStub> {
+export async function startSesStub({
+  listenPort = 0,
+  sendBounceRate,
+}: {
+  listenPort?: number
+  sendBounceRate?: number
+} = {}): Promise<SesStub> {
   const requests: SesRequest[] = []
+  let bounceRate = sendBounceRate
+  let lastAcceptedBounce = Number.NEGATIVE_INFINITY
   const faults = new Map<string, SesFault[]>()
   let quota = { ...DEFAULT_QUOTA }
   let statistics: SendDataPoint[] = []
@@ -121,12 +138,23 @@ export async function startSesStub({ listenPort = 0 }: { listenPort?: number } =
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const rawBody = Buffer.concat(chunks).toString('utf8')
+    const at = Date.now()
     const params = Object.fromEntries(new URLSearchParams(rawBody))
     const action = params.Action ?? ''
-    requests.push({ action, params, rawBody, headers: req.headers })
+    const request: SesRequest = { action, params, rawBody, headers: req.headers, at, status: 0 }
+    requests.push(request)
+    res.on('finish', () => {
+      request.status = res.statusCode
+    })
 
     try {
       checkWireForm(req, params)
+      if (action === 'SendBounce' && bounceRate !== undefined) {
+        if (at - lastAcceptedBounce < 1000 / bounceRate) {
+          throw new SesError('Throttling', 'Maximum SendBounce rate exceeded.')
+        }
+        lastAcceptedBounce = at
+      }
       const fault = faults.get(action)?.shift()
       if (fault && 'delayMs' in fault) {
         const aborted = new AbortController()
@@ -182,8 +210,16 @@ export async function startSesStub({ listenPort = 0 }: { listenPort?: number } =
     set activeRuleSet(name) {
       activeRuleSet = name
     },
+    get sendBounceRate() {
+      return bounceRate
+    },
+    set sendBounceRate(rate) {
+      bounceRate = rate
+      lastAcceptedBounce = Number.NEGATIVE_INFINITY
+    },
     reset() {
       requests.length = 0
+      lastAcceptedBounce = Number.NEGATIVE_INFINITY
       faults.clear()
       quota = { ...DEFAULT_QUOTA }
       statistics = []
