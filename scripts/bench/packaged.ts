@@ -1,0 +1,110 @@
+// The functions as `serverless package` builds them: the deployment zips and the CloudFormation
+// template, made in a copy of the repository (osls always writes <service>/.serverless, and a
+// developer's own must not be touched), then unzipped. Whatever the bundle looks like (one file
+// or several, CommonJS or ESM), each function is found from its template entry: the zip named by
+// its code key, the handler file named by its Handler.
+
+import { execFile, spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..', '..')
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
+type JsonObject = { [key: string]: Json }
+
+export interface PackagedFunction {
+  /** The function's directory as Lambda unpacks it (its working directory, /var/task). */
+  readonly directory: string
+  /** The module to import and the name of its handler export. */
+  readonly module: string
+  readonly exportName: string
+  readonly timeoutSeconds: number
+  /** Its environment as the template sets it; values CloudFormation computes are kept as objects. */
+  readonly environment: Readonly<Record<string, Json>>
+}
+
+export interface Packaged {
+  readonly template: { Resources: Record<string, { Type: string; Properties: JsonObject }> }
+  fn(name: string): PackagedFunction
+}
+
+/** `serverless package --stage dev` in a copy of the repository; the zips land in `<work>/package`. */
+export async function packageStack(work: string): Promise<string> {
+  const copy = join(work, 'repo')
+  const skip = new Set([
+    'node_modules',
+    '.git',
+    '.serverless',
+    '.esbuild',
+    'coverage',
+    'dist',
+    'test',
+    '.bench',
+  ])
+  cpSync(ROOT, copy, {
+    recursive: true,
+    filter: (source) => !skip.has(source.slice(ROOT.length + 1).split('/')[0] ?? ''),
+  })
+  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir')
+  const out = join(work, 'package')
+  await run(
+    join(ROOT, 'node_modules', '.bin', 'serverless'),
+    ['package', '--stage', 'dev', '--package', out],
+    {
+      cwd: copy,
+      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' },
+      timeout: 600_000,
+    },
+  )
+  return out
+}
+
+/** The packaged stack in `packageDir` (from packageStack, or `npm run package`'s .serverless). */
+export function loadPackaged(packageDir: string, work: string): Packaged {
+  const template = JSON.parse(
+    readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Packaged['template']
+  const unpacked = new Map<string, PackagedFunction>()
+  return {
+    template,
+    fn(name) {
+      const known = unpacked.get(name)
+      if (known !== undefined) return known
+      const entry = Object.values(template.Resources).find(
+        (resource) =>
+          resource.Type === 'AWS::Lambda::Function' &&
+          String(resource.Properties.FunctionName).endsWith(`-${name}`),
+      )
+      if (entry === undefined) throw new Error(`no function ${name} in the packaged template`)
+      const properties = entry.Properties
+      const zip = join(packageDir, basename(String((properties.Code as JsonObject).S3Key)))
+      const directory = join(work, 'functions', name)
+      mkdirSync(directory, { recursive: true })
+      unzip(zip, directory)
+      const handler = String(properties.Handler)
+      const dot = handler.lastIndexOf('.')
+      const stem = join(directory, handler.slice(0, dot))
+      const module = ['.mjs', '.cjs', '.js'].map((extension) => stem + extension).find(existsSync)
+      if (module === undefined) throw new Error(`${name}: no ${handler.slice(0, dot)}.{mjs,cjs,js} in ${zip}`)
+      const variables = ((properties.Environment as JsonObject | undefined)?.Variables ?? {}) as JsonObject
+      const fn: PackagedFunction = {
+        directory,
+        module,
+        exportName: handler.slice(dot + 1),
+        timeoutSeconds: Number(properties.Timeout ?? 6),
+        environment: variables,
+      }
+      unpacked.set(name, fn)
+      return fn
+    },
+  }
+}
+
+/** Node has no zip reader; unzip(1) is at hand wherever this runs (Debian: package unzip). */
+function unzip(zip: string, directory: string): void {
+  const { status, stderr } = spawnSync('unzip', ['-q', '-o', zip, '-d', directory], { encoding: 'utf8' })
+  if (status !== 0) throw new Error(`unzip ${zip} failed (${status}): ${stderr}`)
+}
