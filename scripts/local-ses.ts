@@ -4,6 +4,7 @@
  * GetSendQuota and GetSendStatistics answer with the sample account in
  * events/send-statistics.json, its points moved forward (by whole minutes) so that the sample was
  * captured just now: the quota function then reports what the sample shows.
+ * `SEND_BOUNCE_RATE=1` makes it answer `Throttling` above SES's SendBounce rate, as SES does.
  */
 import { startSesStub } from '../test/support/ses-stub.js'
 import { useOfflineEnvironment } from './local-env.js'
@@ -13,7 +14,8 @@ import { stopWithParent } from './stand-in.js'
 useOfflineEnvironment()
 
 const port = Number(process.env.PORT ?? 4579)
-const stub = await startSesStub({ listenPort: port })
+const rate = process.env.SEND_BOUNCE_RATE === undefined ? undefined : Number(process.env.SEND_BOUNCE_RATE)
+const stub = await startSesStub({ listenPort: port, ...(rate === undefined ? {} : { sendBounceRate: rate }) })
 stopWithParent(() => stub.close())
 
 const sample = await readSendingSample()
@@ -37,7 +39,7 @@ console.log('GetSendQuota and GetSendStatistics answer with events/send-statisti
 let shown = 0
 setInterval(() => {
   for (const request of stub.requests.slice(shown)) {
-    console.log(`\n${request.action}`)
+    console.log(`\n${new Date(request.at).toISOString().slice(11, 23)} ${request.action}`)
     for (const [name, value] of Object.entries(request.params)) console.log(`  ${name} = ${value}`)
   }
   shown = stub.requests.length

@@ -21,6 +21,8 @@ export type Invocation = { readonly kind: 'invoke'; readonly id: number; readonl
 export interface InvocationResult {
   readonly id: number
   readonly durationMs: number
+  /** CPU time the container spent on it: what the duration would shrink to with a core of its own. */
+  readonly cpuMs: number
   readonly response?: unknown
   readonly error?: string
   /** `bounce.outcome` of each message line the invocation logged, with its SES message id. */
@@ -95,13 +97,18 @@ process.on('message', async (message: Invocation | { kind: 'stop' }) => {
     return
   }
   lines = []
+  const cpu = process.cpuUsage()
   const t0 = performance.now()
+  const measured = () => {
+    const used = process.cpuUsage(cpu)
+    return { id: message.id, durationMs: performance.now() - t0, cpuMs: (used.user + used.system) / 1000 }
+  }
   let result: Omit<InvocationResult, 'outcomes'>
   try {
     const response = await handler(message.event, context())
-    result = { id: message.id, durationMs: performance.now() - t0, response }
+    result = { ...measured(), response }
   } catch (error) {
-    result = { id: message.id, durationMs: performance.now() - t0, error: String(error) }
+    result = { ...measured(), error: String(error) }
   }
   process.send?.({ ...result, outcomes: outcomes(lines) } satisfies InvocationResult)
 })

@@ -316,13 +316,18 @@ async function main(): Promise<void> {
     log(`the burst: ${MESSAGES} messages ...`)
     const burstStart = Date.now()
     const receipts: InvocationResult[] = []
+    const firstReceipts: InvocationResult[] = []
     let nextEvent = 0
     await Promise.all(
       receiptContainers.map(async (container) => {
+        let first = true
         while (nextEvent < events.length) {
           const event = events[nextEvent]
           nextEvent += 1
-          receipts.push(await container.invoke(event))
+          const result = await container.invoke(event)
+          receipts.push(result)
+          if (first) firstReceipts.push(result)
+          first = false
         }
       }),
     )
@@ -382,6 +387,16 @@ async function main(): Promise<void> {
           [
             'receipt p50 / p99 / max',
             `${percentile(durations, 50).toFixed(1)} / ${percentile(durations, 99).toFixed(1)} / ${Math.max(...durations).toFixed(1)} ms`,
+          ],
+          [
+            'receipt CPU per invocation: first in its container / the others (p50)',
+            `${percentile(
+              firstReceipts.map((r) => r.cpuMs),
+              50,
+            ).toFixed(1)} / ${percentile(
+              receipts.filter((r) => !firstReceipts.includes(r)).map((r) => r.cpuMs),
+              50,
+            ).toFixed(1)} ms`,
           ],
           ['burst decided in', `${receiptSeconds.toFixed(1)} s`],
           ['bounces sent / decided', `${sentOfDecided} / ${decided.size}`],
