@@ -665,6 +665,13 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         comparison: atLeast,
         actions: [topicArn],
       },
+      BouncesRejectedAlarm: {
+        metric: 'SesBouncer/BouncesRejected',
+        dimensions: [{ Name: 'service', Value: 'ses-bouncer' }],
+        threshold: 1,
+        comparison: atLeast,
+        actions: [topicArn],
+      },
       SendBouncesErrorsAlarm: {
         metric: 'AWS/Lambda/Errors',
         dimensions: [{ Name: 'FunctionName', Value: 'ses-bouncer-dev-sendBounces' }],
@@ -717,8 +724,9 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         'MessagesFailedAlarm',
         'EventsRejectedAlarm',
         'BounceThrottlesAlarm',
+        'BouncesRejectedAlarm',
       ].map(threshold),
-    ).toEqual([3, 5, 2, 4, 10])
+    ).toEqual([3, 5, 2, 4, 10, 5])
     for (const id of [
       'MessagesUnreadableAlarm',
       'BouncesFailedAlarm',
