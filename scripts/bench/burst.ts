@@ -441,6 +441,12 @@ async function main(): Promise<void> {
     ]
     console.log('')
     console.log(
+      `load average at the end: ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')}`,
+    )
+    console.log('')
+    console.log(
       formatTable(
         ['target', 'result', 'measured'],
         checks.map(([name, ok, value]) => [name, ok ? 'PASS' : 'FAIL', value]),
