@@ -5,12 +5,12 @@
 // its code key, the handler file named by its Handler.
 
 import { execFile, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
+import { workCopy } from '../work-copy.js'
 
 const run = promisify(execFile)
-const ROOT = join(import.meta.dirname, '..', '..')
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 type JsonObject = { [key: string]: Json }
@@ -33,32 +33,21 @@ export interface Packaged {
 
 /** `serverless package --stage dev` in a copy of the repository; the zips land in `<work>/package`. */
 export async function packageStack(work: string): Promise<string> {
-  const copy = join(work, 'repo')
-  const skip = new Set([
-    'node_modules',
-    '.git',
-    '.serverless',
-    '.esbuild',
-    'coverage',
-    'dist',
-    'test',
-    '.bench',
-  ])
-  cpSync(ROOT, copy, {
-    recursive: true,
-    filter: (source) => !skip.has(source.slice(ROOT.length + 1).split('/')[0] ?? ''),
-  })
-  symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir')
+  const copy = workCopy()
   const out = join(work, 'package')
-  await run(
-    join(ROOT, 'node_modules', '.bin', 'serverless'),
-    ['package', '--stage', 'dev', '--package', out],
-    {
-      cwd: copy,
-      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' },
-      timeout: 600_000,
-    },
-  )
+  try {
+    await run(
+      join(copy.root, 'node_modules', '.bin', 'serverless'),
+      ['package', '--stage', 'dev', '--package', out],
+      {
+        cwd: copy.root,
+        env: copy.env(),
+        timeout: 600_000,
+      },
+    )
+  } finally {
+    copy.remove()
+  }
   return out
 }
 

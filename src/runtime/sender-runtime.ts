@@ -124,57 +124,16 @@ export function createSenderRuntime(env: Env = process.env): SenderRuntime {
   }
 
   function report(outcome: QueuedBounceOutcome, bounce: QueuedBounce, line: Record<string, unknown>) {
-    switch (outcome.kind) {
-      case 'sent':
-        metrics.addMetric('BouncesSent', MetricUnit.Count, 1)
-        metrics.addMetric('BounceQueueDelaySeconds', MetricUnit.Seconds, secondsSince(bounce.queuedAt))
-        logger.info('bounce sent', {
-          ...line,
-          bounce: { outcome: 'sent', bounceMessageId: outcome.bounceMessageId },
-        })
-        return
-      case 'duplicate':
-        metrics.addMetric('DuplicateDeliveries', MetricUnit.Count, 1)
-        logger.info('bounce settled by an earlier delivery; nothing sent', {
-          ...line,
-          bounce: {
-            outcome: 'duplicate',
-            earlier: outcome.earlier,
-            bounceMessageId: outcome.bounceMessageId ?? null,
-          },
-        })
-        return
-      case 'rejected':
-        metrics.addMetric('BouncesRejected', MetricUnit.Count, 1)
-        logger.error('bounce refused by SES for good; not retried', {
-          ...line,
-          bounce: { outcome: 'rejected', request: bounce.request },
-          error: outcome.reason,
-        })
-        return
-      case 'expired':
-        metrics.addMetric('BouncesExpired', MetricUnit.Count, 1)
-        logger.warn('bounce not sent: SendBounce accepts only messages received in the last 24 hours', {
-          ...line,
-          bounce: { outcome: 'expired' },
-        })
-        return
-      case 'dry-run':
-        logger.info('bounce not sent: dry run', {
-          ...line,
-          bounce: { outcome: 'dry-run', wouldSend: bounce.request },
-        })
-        return
-      case 'retry':
-        metrics.addMetric('BouncesRetried', MetricUnit.Count, 1)
-        if (outcome.reason === 'throttled') metrics.addMetric('BouncesThrottled', MetricUnit.Count, 1)
-        logger.warn('bounce not sent yet; left on the queue for another delivery', {
-          ...line,
-          bounce: { outcome: 'retry', reason: outcome.reason },
-          ...(outcome.error === undefined ? {} : { error: outcome.error }),
-        })
-        return
+    const { level, message, detail, counted, error } = describeOutcome(outcome, bounce)
+    for (const metric of counted) metrics.addMetric(metric, MetricUnit.Count, 1)
+    if (outcome.kind === 'sent') {
+      metrics.addMetric('BounceQueueDelaySeconds', MetricUnit.Seconds, secondsSince(bounce.queuedAt))
     }
+    logger[level](message, {
+      ...line,
+      bounce: { outcome: outcome.kind, ...detail },
+      ...(error === undefined ? {} : { error }),
+    })
   }
 
   return {
@@ -209,4 +168,63 @@ function receiveCount(record: SQSRecord): number {
 
 function secondsSince(date: Date): number {
   return Math.max(Math.round((Date.now() - date.getTime()) / 100) / 10, 0)
+}
+
+/** Each outcome's log line (level, message, what the `bounce` field adds) and the metrics it counts. */
+function describeOutcome(
+  outcome: QueuedBounceOutcome,
+  bounce: QueuedBounce,
+): {
+  level: 'info' | 'warn' | 'error'
+  message: string
+  detail: Record<string, unknown>
+  counted: readonly string[]
+  error?: unknown
+} {
+  switch (outcome.kind) {
+    case 'sent':
+      return {
+        level: 'info',
+        message: 'bounce sent',
+        detail: { bounceMessageId: outcome.bounceMessageId },
+        counted: ['BouncesSent'],
+      }
+    case 'duplicate':
+      return {
+        level: 'info',
+        message: 'bounce settled by an earlier delivery; nothing sent',
+        detail: { earlier: outcome.earlier, bounceMessageId: outcome.bounceMessageId ?? null },
+        counted: ['DuplicateDeliveries'],
+      }
+    case 'rejected':
+      return {
+        level: 'error',
+        message: 'bounce refused by SES for good; not retried',
+        detail: { request: bounce.request },
+        counted: ['BouncesRejected'],
+        error: outcome.reason,
+      }
+    case 'expired':
+      return {
+        level: 'warn',
+        message: 'bounce not sent: SendBounce accepts only messages received in the last 24 hours',
+        detail: {},
+        counted: ['BouncesExpired'],
+      }
+    case 'dry-run':
+      return {
+        level: 'info',
+        message: 'bounce not sent: dry run',
+        detail: { wouldSend: bounce.request },
+        counted: [],
+      }
+    case 'retry':
+      return {
+        level: 'warn',
+        message: 'bounce not sent yet; left on the queue for another delivery',
+        detail: { reason: outcome.reason },
+        counted: outcome.reason === 'throttled' ? ['BouncesRetried', 'BouncesThrottled'] : ['BouncesRetried'],
+        ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      }
+  }
 }

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type WorkCopy, workCopy } from '../../scripts/work-copy.js'
 
 /**
  * `npm run package` (serverless package --stage dev) with no credentials and no network, and the
@@ -34,58 +34,32 @@ interface Template {
   raw: string
 }
 
-const workDirs: string[] = []
+const copies: WorkCopy[] = []
 
-/** A copy of the repository to package in (node_modules linked, not copied). */
-function workCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ses-bouncer-template-'))
-  workDirs.push(dir)
-  const skip = new Set([
-    'node_modules',
-    '.git',
-    '.serverless',
-    '.esbuild',
-    'coverage',
-    'dist',
-    'test',
-    'events',
-    '.bench',
-  ])
-  cpSync(ROOT, join(dir, 'repo'), {
-    recursive: true,
-    filter: (source) => !skip.has(source.slice(ROOT.length + 1).split('/')[0] ?? ''),
-  })
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'repo', 'node_modules'), 'dir')
-  mkdirSync(join(dir, 'home'))
-  return dir
-}
-
-/** The child's whole environment: no AWS credentials, no profile, no instance metadata. */
-function cleanEnv(dir: string): NodeJS.ProcessEnv {
-  return {
-    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    HOME: join(dir, 'home'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  }
+/** A copy of the repository to package in (scripts/work-copy.ts: node_modules linked, a home of its own). */
+function freshCopy(): WorkCopy {
+  const copy = workCopy()
+  copies.push(copy)
+  return copy
 }
 
 /** Runs package.json's own `package` script (or the given serverless arguments) and loads the template. */
 async function packageTemplate(args?: string[]): Promise<Template> {
-  const dir = workCopy()
-  const cwd = join(dir, 'repo')
+  const copy = freshCopy()
+  const cwd = copy.root
   const script = (
     JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
   ).scripts.package
   const [file, argv] = args === undefined ? ['sh', ['-c', script ?? 'false']] : ['serverless', args]
-  await run(file, argv as string[], { cwd, env: cleanEnv(dir), timeout: PACKAGE_TIMEOUT_MS })
+  await run(file, argv as string[], { cwd, env: copy.env(), timeout: PACKAGE_TIMEOUT_MS })
   const raw = readFileSync(join(cwd, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')
   return { ...evaluate(JSON.parse(raw) as JsonObject), raw }
 }
 
 async function packageFails(args: string[]): Promise<string> {
-  const dir = workCopy()
+  const copy = freshCopy()
   try {
-    await run('serverless', args, { cwd: join(dir, 'repo'), env: cleanEnv(dir), timeout: PACKAGE_TIMEOUT_MS })
+    await run('serverless', args, { cwd: copy.root, env: copy.env(), timeout: PACKAGE_TIMEOUT_MS })
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string }
     return `${stdout}\n${stderr}`
@@ -361,7 +335,7 @@ beforeAll(async () => {
 }, PACKAGE_TIMEOUT_MS)
 
 afterAll(() => {
-  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true })
+  for (const copy of copies) copy.remove()
 })
 
 describe('npm run package: the whole stack as CloudFormation, offline', () => {

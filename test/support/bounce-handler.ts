@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { vi } from 'vitest'
+import { coldStart } from './cold-start.js'
 import { EVENTS_DIR, type SesEvent } from './events.js'
 import { captureOutput, type LogLine, lambdaContext } from './lambda.js'
 
@@ -12,26 +12,20 @@ export type BounceHandler = (
  * A fresh cold start of handlers/bounce.ts with the given environment, as Lambda would load it in
  * a new container: each call gets its own runtime, clients and configuration.
  */
-export async function coldStartBounceHandler(
+export function coldStartBounceHandler(
   env: Record<string, string>,
   coldStartLines: LogLine[] = [],
 ): Promise<BounceHandler> {
-  const settings: Record<string, string> = {
-    RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
-    POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
-    AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-test-bounce',
-    ...env,
-  }
-  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
-  vi.resetModules()
-  const output = captureOutput()
-  try {
-    const module = await import('../../handlers/bounce.js')
-    return module.handler as unknown as BounceHandler
-  } finally {
-    coldStartLines.push(...output.lines())
-    output.restore()
-  }
+  return coldStart<BounceHandler>(
+    () => import('../../handlers/bounce.js'),
+    {
+      RULES_FILE: join(EVENTS_DIR, 'bounce-rules.yml'),
+      POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
+      AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-test-bounce',
+      ...env,
+    },
+    coldStartLines,
+  )
 }
 
 export interface Invocation {

@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { vi } from 'vitest'
-import { captureOutput, type LogLine, lambdaContext } from './lambda.js'
+import { coldStart } from './cold-start.js'
+import { type LogLine, lambdaContext } from './lambda.js'
 
 export type SenderHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
 
@@ -9,22 +9,13 @@ export type SenderHandler = (event: SQSEvent, context: Context) => Promise<SQSBa
  * clients, pace and ledger objects, sharing nothing in memory with another cold start (as two
  * Lambda instances share nothing but the state table).
  */
-export async function coldStartSenderHandler(env: Record<string, string>): Promise<SenderHandler> {
-  const settings: Record<string, string> = {
+export function coldStartSenderHandler(env: Record<string, string>): Promise<SenderHandler> {
+  return coldStart<SenderHandler>(() => import('../../handlers/send-bounces.js'), {
     POWERTOOLS_METRICS_NAMESPACE: 'SesBouncerTest',
     AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-test-sendBounces',
     DRY_RUN: 'false',
     ...env,
-  }
-  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
-  vi.resetModules()
-  const output = captureOutput()
-  try {
-    const module = await import('../../handlers/send-bounces.js')
-    return module.handler as unknown as SenderHandler
-  } finally {
-    output.restore()
-  }
+  })
 }
 
 export const senderContext = (timeoutMs = 60_000) => lambdaContext(timeoutMs, 'ses-bouncer-test-sendBounces')

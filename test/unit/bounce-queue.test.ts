@@ -8,13 +8,13 @@ import type { ReceivedMessage } from '../../src/domain/message.js'
 import type { QueuedBounce } from '../../src/domain/queued-bounce.js'
 import {
   BounceRejectedError,
-  type BounceSender,
   BounceThrottledError,
   type PaceHold,
   type SendPace,
   TransientFailureError,
 } from '../../src/ports/index.js'
 import { RECEIVED_AT, receivedMessage, ruleSetFromYaml, rulesYaml } from './support/builders.js'
+import { FakeSender } from './support/fake-sender.js'
 import { InMemoryLedger } from './support/memory-ledger.js'
 
 const RULES = rulesYaml(`
@@ -28,20 +28,6 @@ const NOW = new Date(RECEIVED_AT.getTime() + 60_000)
 const SIGNAL = new AbortController().signal
 const message = (overrides: Parameters<typeof receivedMessage>[0] = {}): ReceivedMessage =>
   receivedMessage({ recipients: ['ghost@example.com'], ...overrides })
-
-/** Records what it is asked to send; fails with the queued errors first. */
-class RecordingSender implements BounceSender {
-  readonly requests: SendBounceRequest[] = []
-  readonly signals: AbortSignal[] = []
-  failures: Error[] = []
-  async send(request: SendBounceRequest, signal: AbortSignal): Promise<string> {
-    this.requests.push(request)
-    this.signals.push(signal)
-    const failure = this.failures.shift()
-    if (failure !== undefined) throw failure
-    return `ses-${this.requests.length}`
-  }
-}
 
 class RecordingQueue {
   readonly queued: QueuedBounce[] = []
@@ -76,7 +62,7 @@ class RecordingPace implements SendPace {
 
 function receipt(options: { dryRun?: boolean; now?: Date; ledger?: InMemoryLedger | null } = {}) {
   const queue = new RecordingQueue()
-  const sender = new RecordingSender()
+  const sender = new FakeSender()
   const ledger = options.ledger === undefined ? new InMemoryLedger() : options.ledger
   const ruleSet = ruleSetFromYaml(RULES, options.dryRun ? { env: { DRY_RUN: 'true' } } : {})
   const processInbound = makeProcessInbound({
@@ -196,7 +182,7 @@ const queued = (overrides: Partial<QueuedBounce> = {}): QueuedBounce => {
 }
 
 function sender(options: { dryRun?: boolean; ledger?: InMemoryLedger | null; now?: Date } = {}) {
-  const ses = new RecordingSender()
+  const ses = new FakeSender()
   const pace = new RecordingPace()
   const ledger = options.ledger === undefined ? new InMemoryLedger() : options.ledger
   const send = makeSendQueuedBounce({
@@ -213,7 +199,7 @@ describe('the sender: one queued bounce', () => {
   it('sends the queued request once, in a slot of the pace, claimed under the SES message id', async () => {
     const s = sender()
     const bounce = queued()
-    expect(await s.run(bounce)).toEqual({ kind: 'sent', bounceMessageId: 'ses-1' })
+    expect(await s.run(bounce)).toEqual({ kind: 'sent', bounceMessageId: 'bounce-1' })
     expect(s.ses.requests).toEqual([bounce.request])
     expect(s.pace.acquired).toBe(1)
     expect(s.pace.releases).toEqual(['sent'])
@@ -226,7 +212,7 @@ describe('the sender: one queued bounce', () => {
     expect(await s.run(queued({ queuedAt: NOW }))).toEqual({
       kind: 'duplicate',
       earlier: 'sent',
-      bounceMessageId: 'ses-1',
+      bounceMessageId: 'bounce-1',
     })
     expect(s.ses.requests).toHaveLength(1)
     expect(s.pace.acquired).toBe(1)

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { BOUNCE_WINDOW_MS, type InboundOutcome, makeProcessInbound } from '../../src/app/process-inbound.js'
-import type { SendBounceRequest } from '../../src/domain/bounce-request.js'
 import type { MessageContent, ReceivedMessage } from '../../src/domain/message.js'
 import type { RuleSet } from '../../src/domain/rule-set.js'
 import {
   type BounceLedger,
   BounceRejectedError,
-  type BounceSender,
   type MessageSource,
   MessageUnavailableError,
   type OnceResult,
@@ -21,6 +19,7 @@ import {
   ruleSetFromYaml,
   rulesYaml,
 } from './support/builders.js'
+import { FakeSender } from './support/fake-sender.js'
 
 // ---------------------------------------------------------------------------------------------
 // In-memory fakes
@@ -44,20 +43,6 @@ class FakeSource implements MessageSource {
     this.signals.push(signal)
     if (this.stored.error !== undefined) throw this.stored.error
     return this.stored.content ?? content()
-  }
-}
-
-class FakeSender implements BounceSender {
-  readonly requests: SendBounceRequest[] = []
-  readonly signals: AbortSignal[] = []
-  failures: Error[] = []
-
-  async send(request: SendBounceRequest, signal: AbortSignal): Promise<string> {
-    this.requests.push(request)
-    this.signals.push(signal)
-    const failure = this.failures.shift()
-    if (failure !== undefined) throw failure
-    return `bounce-${this.requests.length}`
   }
 }
 
