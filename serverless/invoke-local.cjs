@@ -17,9 +17,13 @@ const path = require('node:path')
  *   is given with `-e`, the handler reads the message from that file.
  * - Stage `local` never reaches AWS: SES calls go to `npm run local-ses` on 127.0.0.1:4579 unless
  *   AWS_ENDPOINT_URL_SES says otherwise, and placeholder credentials stand in when none exist.
+ * - The bounce queue's URLs (a Ref only CloudFormation can give) are left out on every stage
+ *   unless given with `-e`: invoke local sends bounces inline, as it always has, and never puts
+ *   one on a deployed stack's queue by accident.
  */
 
 const PATH_VARIABLES = ['RULES_FILE', 'MAIL_DIR']
+const QUEUE_VARIABLES = ['BOUNCE_QUEUE_URL', 'BOUNCE_DEAD_LETTER_URL']
 const LOCAL_MESSAGE_KEY = 'sesBouncerLocal' // src/cli/event.ts
 const LOCAL_SES = 'http://127.0.0.1:4579' // scripts/local-ses.ts
 
@@ -56,7 +60,9 @@ class InvokeLocal {
     for (const environment of environments) {
       for (const [name, value] of Object.entries(environment)) {
         if (given.has(name)) delete environment[name]
-        else if (value !== null && typeof value === 'object' && 'Fn::If' in value) {
+        else if (QUEUE_VARIABLES.includes(name) && value !== null && typeof value === 'object') {
+          delete environment[name]
+        } else if (value !== null && typeof value === 'object' && 'Fn::If' in value) {
           try {
             environment[name] = evaluateIf(value['Fn::If'], conditions, name)
           } catch (error) {

@@ -87,6 +87,33 @@ describe('serverless invoke local, as the docs print it', () => {
     INVOKE_TIMEOUT_MS,
   )
 
+  it(
+    'runs the bounce sender on its sample, on the local stage and on a real one, without the queue URLs only CloudFormation knows',
+    async () => {
+      const sent = (output: string) =>
+        output
+          .split('\n')
+          .filter((text) => text.startsWith('{"level"'))
+          .map((text) => JSON.parse(text) as { message?: string; messageId?: string })
+          .filter((entry) => entry.message === 'bounce not sent: dry run')
+          .map((entry) => entry.messageId)
+      const local = await sh('npx serverless invoke local -f sendBounces -p events/queued-bounce.json')
+      expect(local.code, local.output).toBe(0)
+      expect(sent(local.output)).toEqual([
+        'unknownrcpt61wb2yk2wxlxvyiiujb1vqofbr9ru',
+        'partly5wl3aesg519xq49x3isaw38p3ke2f5od2g',
+      ])
+      expect(local.output).toMatch(/"batchItemFailures":\s*\[\]/)
+      const dev = await sh(
+        'npx serverless invoke local -f sendBounces --stage dev -p events/queued-bounce.json -e DRY_RUN=true -e IDEMPOTENCY_TABLE=',
+      )
+      expect(dev.code, dev.output).toBe(0)
+      expect(sent(dev.output)).toHaveLength(2)
+      expect(dev.output).toContain('BOUNCE_DEAD_LETTER_URL is not set')
+    },
+    INVOKE_TIMEOUT_MS,
+  )
+
   describe('against a bucket', () => {
     let s3: S3Server
 
