@@ -191,9 +191,16 @@ async function parserJob(
 
 async function listJob(job: Extract<Job, { kind: 'list' }>): Promise<ListMeasurement> {
   const { loadConfig } = await import('../../src/config/load-config.js')
+  const yaml = await import('yaml')
   const { decide } = await import('../../src/domain/decide.js')
   const started = performance.now()
-  const config = loadConfig({ RULES_FILE: job.rulesFile }, { readText: (path) => readFileSync(path, 'utf8') })
+  const config = loadConfig(
+    { RULES_FILE: job.rulesFile },
+    {
+      readText: (path) => readFileSync(path, 'utf8'),
+      yaml,
+    },
+  )
   const loadMs = performance.now() - started
   const { rules, safety } = config.ruleSet
   const message = {

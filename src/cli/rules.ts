@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import * as yaml from 'yaml'
 import { lintRules } from '../config/lint-rules.js'
 import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
@@ -58,6 +59,7 @@ export async function loadRules(
     problems,
     warnings,
     patternEngine,
+    yaml,
   )
   // a `matches` the text search missed (a JSON key spelt with escapes)
   if (ruleSet !== undefined && patternEngine === undefined && ruleSet.patterns.length > 0) {
@@ -70,7 +72,7 @@ export async function loadRules(
     path: file,
     ruleSet,
     warnings,
-    lint: lint.length === 0 ? [] : locateProblems(text, lint),
+    lint: lint.length === 0 ? [] : locateProblems(text, lint, yaml),
     patternFiles: [...new Set(patternFiles)],
   }
 }

@@ -1,13 +1,14 @@
 import { dirname, extname, isAbsolute, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
+import type * as Yaml from 'yaml'
 import { z } from 'zod'
 import { factsRulesMayNeed, type RuleSet } from '../domain/rule-set.js'
 import { DEFAULT_SAFETY } from '../domain/safety.js'
 import { compileOnUnreadable, compileRules, type ListReader } from './compile-rules.js'
+import { compiledRulesIn } from './compiled-rules.js'
 import { flag, mailAddress, optionalText, parseEnvironment, queueUrl } from './environment.js'
 import { bindPatterns, checkRawPatterns, type PatternEngine, patternsOf } from './patterns.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
-import { locateProblems, schemaProblems } from './rules-problems.js'
+import { locateProblems, schemaProblems, type YamlLocator } from './rules-problems.js'
 import { type RulesFile, RulesFileSchema } from './rules-schema.js'
 
 export type MessageStore =
@@ -44,7 +45,16 @@ export interface Config {
 
 export interface ConfigFiles {
   readText(path: string): string
+  /**
+   * The `yaml` package, for rules written in YAML and for the line of each problem. Passed in
+   * rather than imported so that a cold start on rules compiled at package time (JSON) never
+   * loads a YAML parser.
+   */
+  readonly yaml?: YamlParser
 }
+
+/** The parts of the `yaml` package the rules are read and their problems located with. */
+export type YamlParser = Pick<typeof Yaml, 'parse'> & YamlLocator
 
 const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/
 
@@ -161,6 +171,7 @@ export function loadFileRules(
           problems,
           warnings,
           patternEngine,
+          files.yaml,
         )
   if (ruleSet === undefined || problems.length > 0) throw new ConfigError(problems)
   return { ruleSet, warnings }
@@ -169,7 +180,9 @@ export function loadFileRules(
 /**
  * Rules text → the RuleSet the handler decides with, under the environment's overrides
  * (BOUNCE_SENDER, DRY_RUN) and checks (a store for rules that read the message). Problems and
- * warnings are appended; `undefined` when the text itself is invalid.
+ * warnings are appended, located in the text when the `yaml` package is given; `undefined` when
+ * the text itself is invalid. Rules compiled at package time (compiled-rules.ts) carry their
+ * pattern files; `readList` is then not asked.
  */
 export function compileRuleSet(
   text: string,
@@ -179,15 +192,22 @@ export function compileRuleSet(
   problems: ConfigProblem[],
   warnings: string[] = [],
   patternEngine?: PatternEngine,
+  yaml?: YamlParser,
 ): RuleSet | undefined {
   const before = problems.length
-  const file = parseRulesText(text, format, problems, patternEngine)
+  const document = parseRulesDocument(text, format, problems, yaml)
+  const compiled = document === undefined ? null : compiledRulesIn(document, problems)
+  const file =
+    compiled === null
+      ? undefined
+      : validateRulesDocument(compiled === undefined ? document : compiled.rules, problems, patternEngine)
   const ruleSet =
     file === undefined
       ? undefined
-      : compileRulesFile(file, readList, settings, problems, warnings, patternEngine)
-  if (problems.length > before)
-    problems.splice(before, Infinity, ...locateProblems(text, problems.slice(before)))
+      : compileRulesFile(file, compiled?.readList ?? readList, settings, problems, warnings, patternEngine)
+  // A compiled file's lines are nobody's to edit: its problems were located in its source.
+  if (problems.length > before && yaml !== undefined && compiled === undefined)
+    problems.splice(before, Infinity, ...locateProblems(text, problems.slice(before), yaml))
   return ruleSet
 }
 
@@ -279,11 +299,26 @@ export function parseRulesText(
   format: RulesFormat,
   problems: ConfigProblem[],
   patternEngine?: PatternEngine,
+  yaml?: YamlParser,
 ): RulesFile | undefined {
-  let document: unknown
+  const document = parseRulesDocument(text, format, problems, yaml)
+  return document === undefined ? undefined : validateRulesDocument(document, problems, patternEngine)
+}
+
+/** JSON or YAML text → the document it holds (`undefined`, with a problem, when it does not parse). */
+export function parseRulesDocument(
+  text: string,
+  format: RulesFormat,
+  problems: ConfigProblem[],
+  yaml?: YamlParser,
+): unknown {
+  if (format === 'yaml' && yaml === undefined) {
+    throw new Error('YAML rules need the yaml package: pass it in (ConfigFiles.yaml)')
+  }
   try {
-    document =
-      format === 'json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, prettyErrors: true })
+    const document =
+      format === 'json' ? JSON.parse(text) : yaml?.parse(text, { uniqueKeys: true, prettyErrors: true })
+    return document ?? {}
   } catch (error) {
     problems.push({
       path: '',
@@ -292,7 +327,15 @@ export function parseRulesText(
     })
     return undefined
   }
-  const parsed = RulesFileSchema.safeParse(document ?? {})
+}
+
+/** A parsed document checked against the rules file schema; every problem is appended. */
+export function validateRulesDocument(
+  document: unknown,
+  problems: ConfigProblem[],
+  patternEngine?: PatternEngine,
+): RulesFile | undefined {
+  const parsed = RulesFileSchema.safeParse(document)
   if (!parsed.success) {
     problems.push(...schemaProblems(parsed.error, document))
     if (patternEngine !== undefined) checkRawPatterns(document, patternEngine, problems)

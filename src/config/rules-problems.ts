@@ -1,4 +1,5 @@
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import type * as Yaml from 'yaml'
+import type { Node } from 'yaml'
 import type { z } from 'zod'
 import { type ConfigProblem, formatPath } from './problems.js'
 import { RulesFileSchema } from './rules-schema.js'
@@ -144,12 +145,22 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
 }
 
 /**
+ * The parts of the `yaml` package that locate a problem: passed in, so that the function's cold
+ * start on rules compiled at package time never loads a YAML parser (load-config.ts).
+ */
+export type YamlLocator = Pick<typeof Yaml, 'LineCounter' | 'parseDocument' | 'isMap' | 'isScalar' | 'isSeq'>
+
+/**
  * The rule's name, line and column of each problem, from the rules text parsed again with node
  * positions (JSON parses as YAML too). A problem about a pattern file keeps the file's own line.
  */
-export function locateProblems(text: string, problems: readonly ConfigProblem[]): ConfigProblem[] {
-  const lineCounter = new LineCounter()
-  const document = parseDocument(text, { lineCounter, uniqueKeys: false })
+export function locateProblems(
+  text: string,
+  problems: readonly ConfigProblem[],
+  yaml: YamlLocator,
+): ConfigProblem[] {
+  const lineCounter = new yaml.LineCounter()
+  const document = yaml.parseDocument(text, { lineCounter, uniqueKeys: false })
   if (document.errors.length > 0) return [...problems]
   return problems.map((problem) => {
     const keys = parsePath(problem.path)
@@ -159,7 +170,7 @@ export function locateProblems(text: string, problems: readonly ConfigProblem[])
       first === 'rules' && typeof index === 'number' ? document.getIn(['rules', index, 'name']) : undefined
     const withRule = typeof ruleName === 'string' ? { ...problem, rule: ruleName } : problem
     if (/\(.* line \d+\)$/.test(problem.path)) return withRule
-    const offset = offsetOf(document.contents, keys)
+    const offset = offsetOf(document.contents, keys, yaml)
     if (offset === undefined) return withRule
     const { line, col } = lineCounter.linePos(offset)
     return { ...withRule, line, column: col }
@@ -181,18 +192,18 @@ function parsePath(path: string): PropertyKey[] | undefined {
  * Where the value at `keys` starts; for a key that is not there, where its closest parent does
  * (nowhere for a missing top-level key: the whole file is no place to point at).
  */
-function offsetOf(root: unknown, keys: readonly PropertyKey[]): number | undefined {
+function offsetOf(root: unknown, keys: readonly PropertyKey[], yaml: YamlLocator): number | undefined {
   let node = root as Node | null
   let offset: number | undefined
   for (const key of keys) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && item.key.value === key)
+    if (yaml.isMap(node)) {
+      const pair = node.items.find((item) => yaml.isScalar(item.key) && item.key.value === key)
       if (pair === undefined) return offset
       // The key, not its value: an unknown key has no value to speak of, and a bad value is
       // found at once on the line of its key.
       offset = (pair.key as Node).range?.[0] ?? offset
       node = pair.value as Node | null
-    } else if (isSeq(node) && typeof key === 'number') {
+    } else if (yaml.isSeq(node) && typeof key === 'number') {
       const item = node.items[key] as Node | undefined
       if (item === undefined) return offset
       offset = item.range?.[0] ?? offset

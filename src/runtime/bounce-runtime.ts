@@ -5,7 +5,13 @@ import type { Context } from 'aws-lambda'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
 import { invalidEvent, receivedMessageFrom, type SesReceiptEvent } from '../adapters/ses-event.js'
 import { type InboundOutcome, makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
-import { loadFileRules, loadSettings, type MessageStore, type Settings } from '../config/load-config.js'
+import {
+  formatOf,
+  loadFileRules,
+  loadSettings,
+  type MessageStore,
+  type Settings,
+} from '../config/load-config.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
@@ -14,10 +20,17 @@ import {
   lazyS3MessageSource,
   lazySesBounceSender,
   lazySqsBounceQueue,
+  loadYaml,
   onFirstUse,
 } from './lazy-adapters.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
-import { fixedRules, type RulesProvider, s3Rules, warnAboutRules } from './rules-provider.js'
+import {
+  fixedRules,
+  fixedRulesLoading,
+  type RulesProvider,
+  s3Rules,
+  warnAboutRules,
+} from './rules-provider.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
 /** SES gives a RequestResponse invocation 30 s in all, whatever the function's own timeout. */
@@ -45,7 +58,17 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
   try {
     const problems: ConfigProblem[] = []
     settings = loadSettings(env, problems)
-    if (settings.rulesSource.kind === 'file') {
+    if (settings.rulesSource.kind === 'file' && formatOf(settings.rulesSource.path) === 'yaml') {
+      // A YAML file (local runs: `serverless package` ships the rules compiled to JSON): the
+      // parser is loaded with import(), so the invocation that awaits it gets any error.
+      if (problems.length > 0) throw new ConfigError(problems)
+      const fileSettings = settings
+      const path = settings.rulesSource.path
+      rules = fixedRulesLoading(logger, path, async () => {
+        const yaml = await loadYaml()
+        return loadFileRules(fileSettings, { readText: (file) => readFileSync(file, 'utf8'), yaml }, [])
+      })
+    } else if (settings.rulesSource.kind === 'file') {
       const loaded = loadFileRules(settings, { readText: (path) => readFileSync(path, 'utf8') }, problems)
       for (const warning of loaded.warnings) logger.warn(warning)
       warnAboutRules(logger, loaded.ruleSet, settings.rulesSource.path)

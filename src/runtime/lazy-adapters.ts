@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda'
+import type { YamlParser } from '../config/load-config.js'
 import type { PatternEngine } from '../config/patterns.js'
 import type { SendBounceRequest } from '../domain/bounce-request.js'
 import type { QueuedBounce } from '../domain/queued-bounce.js'
@@ -123,3 +124,11 @@ export function lazyDynamoLedger(
 export const loadPatternEngine: () => Promise<PatternEngine> = onFirstUse(
   async () => (await import('../adapters/re2-pattern-engine.js')).re2PatternEngine,
 )
+
+/**
+ * The YAML parser, for rules files in YAML (local runs and rules from S3): a function packaged
+ * with `serverless package` reads its rules compiled to JSON and never loads it. `yaml` is
+ * CommonJS: under Node its exports are the default export, and in the bundle's chunk they are
+ * nothing else.
+ */
+export const loadYaml: () => Promise<YamlParser> = onFirstUse(async () => (await import('yaml')).default)

@@ -2,13 +2,19 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { S3RulesSource } from '../adapters/s3-rules-source.js'
 import { patternFilesOf } from '../config/compile-rules.js'
 import { lintRules } from '../config/lint-rules.js'
-import { compileRulesFile, formatOf, parseRulesText, type Settings } from '../config/load-config.js'
+import {
+  compileRulesFile,
+  formatOf,
+  parseRulesText,
+  type Settings,
+  type YamlParser,
+} from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
 import { ConfigError, type ConfigProblem, formatProblem } from '../config/problems.js'
 import { locateProblems } from '../config/rules-problems.js'
 import type { RulesFile } from '../config/rules-schema.js'
 import type { RuleSet } from '../domain/rule-set.js'
-import { loadPatternEngine } from './lazy-adapters.js'
+import { loadPatternEngine, loadYaml } from './lazy-adapters.js'
 
 /** The rules to decide the next message with. */
 export type RulesProvider = () => Promise<RuleSet>
@@ -50,6 +56,25 @@ export async function compilePatterns(ruleSet: RuleSet, source?: string): Promis
 }
 
 /**
+ * Rules from a file that needs code loaded with import() (the YAML parser): loading starts now, at
+ * cold start; each message waits for it. A file that does not load is logged once, as the cold
+ * start of any invalid configuration is, and every invocation then fails with that error.
+ */
+export function fixedRulesLoading(
+  logger: Logger,
+  rules: string,
+  load: () => Promise<{ ruleSet: RuleSet; warnings: readonly string[] }>,
+): RulesProvider {
+  const loading = load().then(({ ruleSet, warnings }) => {
+    for (const warning of warnings) logger.warn(warning)
+    warnAboutRules(logger, ruleSet, rules)
+    return compilePatterns(ruleSet)
+  })
+  loading.catch((error: unknown) => logger.error('refusing to start: invalid configuration', { error }))
+  return () => loading
+}
+
+/**
  * Rules from S3 (RULES_S3_URI): loaded on the first message and re-checked at most every
  * `refreshSeconds`. The first load must succeed (an error then stops the function, as an invalid
  * file in the package would); after that, a version that cannot be fetched or does not validate
@@ -69,15 +94,18 @@ export function s3Rules(
   const format = formatOf(location)
   // The text parsed once per version: it names the pattern files to fetch and is then compiled.
   let parsed: { text: string; file: RulesFile | undefined; problems: ConfigProblem[] } | undefined
+  let yaml: YamlParser | undefined
   const parse = (text: string) => {
     if (parsed?.text !== text) {
       const problems: ConfigProblem[] = []
-      parsed = { text, file: parseRulesText(text, format, problems), problems }
+      parsed = { text, file: parseRulesText(text, format, problems, undefined, yaml), problems }
     }
     return parsed
   }
 
   const load = async (): Promise<RuleSet> => {
+    const parser = await loadYaml()
+    yaml = parser
     const fetched = await (await source()).fetch((text) => {
       const { file } = parse(text)
       return file === undefined ? [] : patternFilesOf(file.rules)
@@ -102,7 +130,7 @@ export function s3Rules(
             warnings,
           )
     if (ruleSet === undefined || problems.length > 0) {
-      throw new ConfigError(locateProblems(fetched.text, problems), `rules at ${location}`)
+      throw new ConfigError(locateProblems(fetched.text, problems, parser), `rules at ${location}`)
     }
     await compilePatterns(ruleSet, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)

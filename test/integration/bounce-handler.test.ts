@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { packageRules } from '../../src/runtime/package-rules.js'
 import {
   type BounceHandler,
   coldStartBounceHandler,
@@ -9,6 +10,7 @@ import {
   outcomeLine,
 } from '../support/bounce-handler.js'
 import {
+  EVENTS_DIR,
   expectedOutcomes,
   messageBytes,
   receiptCases,
@@ -24,9 +26,14 @@ const PREFIX = 'inbound/'
 
 let s3: S3Server
 let ses: SesStub
+/** events/bounce-rules.yml compiled as `serverless package` ships it (JSON, pattern files inside). */
+let compiledRules: string
 
 beforeAll(async () => {
   ;[s3, ses] = await Promise.all([startS3Server({ buckets: [BUCKET] }), startSesStub()])
+  const packaged = await packageRules({ RULES_FILE: 'bounce-rules.yml', MAIL_BUCKET: BUCKET }, EVENTS_DIR)
+  compiledRules = join(await mkdtemp(join(tmpdir(), 'compiled-rules-')), packaged.compiledName)
+  await writeFile(compiledRules, packaged.text)
   await Promise.all(
     Object.values(expectedOutcomes).map(({ messageId }) =>
       s3.putObject(BUCKET, `${PREFIX}${messageId}`, messageBytes(messageId)),
@@ -63,9 +70,17 @@ async function invoke(handler: BounceHandler, event: SesEvent) {
 
 const decisionLine = outcomeLine
 
+const EVERY_PROBLEM =
+  /bounceSender: expected an address[\s\S]*rules\[0\]\.when\.size\.over: expected a size like 10M/
+
 describe('bounce handler through middy, against loopback S3 and SES', () => {
-  it.each(receiptCases())('decides %s as expected and sends at most one SendBounce', async (name) => {
-    const handler = await loadHandler()
+  it.each(
+    receiptCases().flatMap((name) => [
+      [name, 'as written'],
+      [name, 'compiled'],
+    ]),
+  )('decides %s as expected (rules %s) and sends at most one SendBounce', async (name, rules) => {
+    const handler = await loadHandler(rules === 'compiled' ? { RULES_FILE: compiledRules } : {})
     const expected = expectedOutcomes[name]
     if (expected === undefined) throw new Error(name)
 
@@ -203,22 +218,52 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
 
   it('refuses to start on an invalid rules file, listing every problem', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'rules-'))
+    const rulesFile = join(directory, 'bounce-rules.json')
+    await writeFile(
+      rulesFile,
+      JSON.stringify({
+        bounceSender: 'not-an-address',
+        rules: [{ name: 'big', when: { size: { over: '10X' } }, bounce: { type: 'MessageTooLarge' } }],
+      }),
+    )
+    await expect(loadHandler({ RULES_FILE: rulesFile })).rejects.toThrow(EVERY_PROBLEM)
+  })
+
+  it('with a YAML rules file (parser loaded on first use), fails every invocation with every problem', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'rules-'))
     const rulesFile = join(directory, 'bounce-rules.yml')
     await writeFile(
       rulesFile,
       'bounceSender: not-an-address\nrules:\n  - name: big\n    when: { size: { over: 10X } }\n    bounce: { type: MessageTooLarge }\n',
     )
-    await expect(loadHandler({ RULES_FILE: rulesFile })).rejects.toThrow(
-      /bounceSender \(line 1, column 1\): expected an address[\s\S]*rules\[0\] "big" when\.size\.over \(line 4, column 21\): expected a size like 10M/,
-    )
+    const handler = await loadHandler({ RULES_FILE: rulesFile })
+    const refusals: unknown[] = []
+    for (const attempt of [1, 2]) {
+      const { error, lines } = await invokeBounce(handler, receiptEvent('unknown-recipient'))
+      // YAML positions: the file an operator edits.
+      expect(error?.message, `invocation ${attempt}`).toMatch(
+        /bounceSender \(line 1, column 1\): expected an address[\s\S]*rules\[0\] "big" when\.size\.over \(line 4, column 21\): expected a size like 10M/,
+      )
+      refusals.push(...lines.filter((line) => line.message === 'refusing to start: invalid configuration'))
+    }
+    // Logged once, when the problem was found (at cold start, or while the first message waited).
+    expect(refusals.length).toBeLessThanOrEqual(1)
+    expect(ses.requests).toHaveLength(0)
   })
 
   it('warns in one line at cold start about rules that are valid but risky', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'rules-'))
-    const rulesFile = join(directory, 'bounce-rules.yml')
+    // JSON, as the function reads its rules compiled at package time: at cold start, at once.
+    const rulesFile = join(directory, 'bounce-rules.json')
     await writeFile(
       rulesFile,
-      'bounceSender: mailer-daemon@example.com\nrules:\n  - name: partners\n    when: { from: { in: ["*@partner.example"] } }\n    accept: true\n  - name: everything\n    bounce: { type: Undefined }\n',
+      JSON.stringify({
+        bounceSender: 'mailer-daemon@example.com',
+        rules: [
+          { name: 'partners', when: { from: { in: ['*@partner.example'] } }, accept: true },
+          { name: 'everything', bounce: { type: 'Undefined' } },
+        ],
+      }),
     )
     const lines: LogLine[] = []
     await loadHandler({ RULES_FILE: rulesFile }, lines)

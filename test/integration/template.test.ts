@@ -531,7 +531,8 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         IDEMPOTENCY_TABLE: 'ses-bouncer-dev-state',
         DRY_RUN: 'false',
         MAIL_DIR: '',
-        RULES_FILE: 'bounce-rules.yml',
+        // Checked and compiled at package time (serverless/packaged-rules.cjs).
+        RULES_FILE: 'bounce-rules.compiled.json',
         BOUNCE_QUEUE_URL: QUEUE_URL,
       }),
     })
@@ -808,7 +809,7 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       (resource(template, 'BounceLambdaFunction', 'AWS::Lambda::Function').Environment as JsonObject)
         .Variables as JsonObject
     expect(environment(dev)).toMatchObject({
-      RULES_FILE: 'bounce-rules.yml',
+      RULES_FILE: 'bounce-rules.compiled.json',
       RULES_S3_URI: '',
       RULES_REFRESH_SECONDS: '60',
     })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import * as yaml from 'yaml'
 import { compileRuleSet } from '../../src/config/load-config.js'
 import { type ConfigProblem, formatProblem } from '../../src/config/problems.js'
 import { locateProblems, suggestion } from '../../src/config/rules-problems.js'
@@ -25,6 +26,9 @@ function problemsOf(
     },
     SETTINGS,
     problems,
+    [],
+    undefined,
+    yaml,
   )
   return problems.map(formatProblem)
 }
@@ -80,7 +84,7 @@ rules:
     expect(problemsOf('rules:\n  - { name: a, bounce: { type: Undefined } }\n')).toEqual([
       'bounceSender: required when a rule bounces (or set BOUNCE_SENDER)',
     ])
-    const located = locateProblems('rules: []\n', [{ path: 'MAIL_BUCKET', message: 'required' }])
+    const located = locateProblems('rules: []\n', [{ path: 'MAIL_BUCKET', message: 'required' }], yaml)
     expect(located).toEqual([{ path: 'MAIL_BUCKET', message: 'required' }])
   })
 })

@@ -1,6 +1,7 @@
 // Builders for unit tests: received messages, facts, parsed content, and rule sets compiled from
 // a YAML string through the real loader (schema + compiler), with pattern files held in memory.
 
+import * as yaml from 'yaml'
 import { re2PatternEngine } from '../../../src/adapters/re2-pattern-engine.js'
 import { type Config, type ConfigFiles, loadConfig } from '../../../src/config/load-config.js'
 import type {
@@ -80,6 +81,7 @@ export function memoryFiles(files: Readonly<Record<string, string>>): ConfigFile
   const reads: string[] = []
   return {
     reads,
+    yaml,
     readText(path: string): string {
       reads.push(path)
       const text = files[path]

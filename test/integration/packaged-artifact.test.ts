@@ -1,0 +1,204 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, posix } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
+import { EVENTS_DIR, expectedOutcomes, messageBytes, receiptEvent } from '../support/events.js'
+import {
+  extractZip,
+  PACKAGE_TIMEOUT_MS,
+  packageIn,
+  removeWorkCopies,
+  runPackaged,
+  unzip,
+  workCopy,
+} from '../support/packaging.js'
+import { type S3Server, startS3Server } from '../support/s3-server.js'
+import { type SesStub, startSesStub } from '../support/ses-stub.js'
+
+/**
+ * What `npm run package` ships, opened and run as Lambda runs it: the rules checked and compiled
+ * (serverless/packaged-rules.cjs), each function's zip holding the code its handler loads and
+ * nothing else (serverless/esbuild.cjs), and the bounce function deciding real messages from its
+ * extracted zip in a bare `node`, with no node_modules within reach.
+ */
+
+const BUCKET = 'inbound-mail'
+const PREFIX = 'inbound/'
+const TABLE = 'ses-bouncer-dev-state'
+
+let valid: { dir: string; output: string }
+let invalid: string
+
+/** The sample rules (events/) as the package's own, with their pattern files beside them at the root. */
+function withSampleRules(dir: string): void {
+  const repo = join(dir, 'repo')
+  for (const file of ['bounce-rules.yml', 'mailboxes.txt', 'blocked-senders.txt']) {
+    cpSync(join(EVENTS_DIR, file), join(repo, file))
+  }
+  rmSync(join(repo, 'lists'), { recursive: true, force: true })
+}
+
+beforeAll(async () => {
+  const validDir = workCopy()
+  withSampleRules(validDir)
+  const invalidDir = workCopy()
+  writeFileSync(
+    join(invalidDir, 'repo', 'bounce-rules.yml'),
+    [
+      'bounceSender: not-an-address',
+      'rules:',
+      '  - name: big',
+      '    when: { size: { over: 10X } }',
+      '    bounce: { type: MessageTooLarge }',
+      '',
+    ].join('\n'),
+  )
+  const [packaged, failed] = await Promise.allSettled([packageIn(validDir), packageIn(invalidDir)])
+  if (packaged.status === 'rejected') throw packaged.reason
+  valid = { dir: validDir, output: `${packaged.value.stdout}\n${packaged.value.stderr}` }
+  if (failed.status === 'fulfilled') throw new Error('npm run package succeeded with an invalid rules file')
+  const { stdout = '', stderr = '' } = failed.reason as { stdout?: string; stderr?: string }
+  invalid = `${stdout}\n${stderr}`
+  expect(existsSync(join(invalidDir, 'repo', '.serverless', 'bounce.zip'))).toBe(false)
+}, PACKAGE_TIMEOUT_MS)
+
+afterAll(removeWorkCopies)
+
+const artifact = (name: string) => join(valid.dir, 'repo', '.serverless', `${name}.zip`)
+
+describe('npm run package: rules checked before they ship', () => {
+  it('stops on an invalid rules file, listing every problem, and packages nothing', () => {
+    expect(invalid).toContain('bounce: bounce-rules.yml is not valid, nothing was packaged')
+    expect(invalid).toContain('Invalid configuration (2 problems)')
+    expect(invalid).toContain('bounceSender (line 1, column 1): expected an address')
+    expect(invalid).toContain('rules[0] "big" when.size.over (line 4, column 21): expected a size like 10M')
+    expect(invalid).toContain('npx ses-bouncer validate')
+  })
+
+  it('ships the rules compiled, with every pattern file they name, wherever it lives', () => {
+    expect(valid.output).toContain(
+      'bounce: bounce-rules.yml checked, 7 rules, pattern files blocked-senders.txt, mailboxes.txt; packaged as bounce-rules.compiled.json',
+    )
+    const files = unzip(readFileSync(artifact('bounce')))
+    const compiled = JSON.parse(files.get('bounce-rules.compiled.json')?.toString() ?? '{}')
+    expect(compiled.compiledRules).toMatchObject({ format: 1, source: 'bounce-rules.yml' })
+    expect(Object.keys(compiled.patternFiles).sort()).toEqual(['blocked-senders.txt', 'mailboxes.txt'])
+    expect(compiled.patternFiles['mailboxes.txt']).toBe(
+      readFileSync(join(EVENTS_DIR, 'mailboxes.txt'), 'utf8'),
+    )
+    // Only the compiled file: nothing the function would read instead of it.
+    expect([...files.keys()].filter((name) => !name.startsWith('handlers/'))).toEqual([
+      'bounce-rules.compiled.json',
+    ])
+    // Written into the service only for the packager, and removed again.
+    expect(existsSync(join(valid.dir, 'repo', 'bounce-rules.compiled.json'))).toBe(false)
+  })
+
+  it('gives each function its own code and every file that code imports, nothing else', () => {
+    for (const [name, handler] of [
+      ['bounce', 'bounce'],
+      ['quota', 'quota'],
+      ['activateRuleSet', 'activate-rule-set'],
+    ] as const) {
+      const files = unzip(readFileSync(artifact(name)))
+      const code = [...files.keys()].filter((file) => file.startsWith('handlers/'))
+      expect(
+        code.filter(
+          (file) =>
+            file !== 'handlers/package.json' &&
+            file !== `handlers/${handler}.js` &&
+            file !== `handlers/${handler}.js.map` &&
+            !file.startsWith(`handlers/${handler}.chunks/`),
+        ),
+        name,
+      ).toEqual([])
+      expect(JSON.parse(files.get('handlers/package.json')?.toString() ?? '{}')).toEqual({ type: 'module' })
+      // Every module the code imports, statically or with import(), is in the zip.
+      const missing: string[] = []
+      for (const file of code.filter((file) => file.endsWith('.js'))) {
+        const text = files.get(file)?.toString() ?? ''
+        for (const [, specifier = ''] of text.matchAll(
+          /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g,
+        )) {
+          const target = posix.normalize(posix.join(posix.dirname(file), specifier))
+          if (!files.has(target)) missing.push(`${file} → ${target}`)
+        }
+      }
+      expect(missing, name).toEqual([])
+    }
+  })
+})
+
+describe('the packaged bounce function, run from its zip as Lambda runs it', () => {
+  let s3: S3Server
+  let ses: SesStub
+  let dynamo: DynamoServer
+  let directory: string
+
+  beforeAll(async () => {
+    ;[s3, ses, dynamo] = await Promise.all([
+      startS3Server({ buckets: [BUCKET] }),
+      startSesStub(),
+      startDynamo({ tables: [{ name: TABLE, partitionKey: 'id' }] }),
+    ])
+    // Under the system's temp directory: no node_modules above it, so the handler has only its zip.
+    directory = mkdtempSync(join(tmpdir(), 'ses-bouncer-task-'))
+    extractZip(artifact('bounce'), directory)
+  })
+
+  afterAll(async () => {
+    await Promise.all([s3?.close(), ses?.close(), dynamo?.close()])
+    if (directory !== undefined) rmSync(directory, { recursive: true, force: true })
+  })
+
+  it('decides the sample messages as the sources do, loading S3, MIME, SES and DynamoDB code from the zip', async () => {
+    const cases = ['executable-attachment', 'unknown-recipient', 'accepted', 'oversized', 'blocked-sender']
+    for (const name of cases) {
+      const { messageId } = expectedOutcomes[name] ?? {}
+      if (messageId === undefined) throw new Error(name)
+      await s3.putObject(BUCKET, `${PREFIX}${messageId}`, messageBytes(messageId))
+    }
+    const template = JSON.parse(
+      readFileSync(
+        join(valid.dir, 'repo', '.serverless', 'cloudformation-template-update-stack.json'),
+        'utf8',
+      ),
+    )
+    const variables = template.Resources.BounceLambdaFunction.Properties.Environment.Variables
+    const run = await runPackaged(
+      directory,
+      template.Resources.BounceLambdaFunction.Properties.Handler,
+      cases.map((name) => receiptEvent(name)),
+      {
+        PATH: dirname(process.execPath),
+        // As deployed, but for the values CloudFormation fills in: the bucket is the local one.
+        ...Object.fromEntries(Object.entries(variables).filter(([, value]) => typeof value === 'string')),
+        MAIL_BUCKET: BUCKET,
+        MAIL_PREFIX: PREFIX,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_S3: s3.url,
+        AWS_ENDPOINT_URL_SES: ses.url,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+        AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-dev-bounce',
+      },
+    )
+    expect(variables.RULES_FILE).toBe('bounce-rules.compiled.json')
+    expect(run.results).toEqual(
+      cases.map((name) => ({
+        result: { disposition: expectedOutcomes[name]?.disposition },
+        ms: expect.any(Number),
+      })),
+    )
+    // executable-attachment, unknown-recipient and oversized bounce: each once, claimed in DynamoDB.
+    expect(ses.requestsFor('SendBounce').map((request) => request.params.OriginalMessageId)).toEqual(
+      ['executable-attachment', 'unknown-recipient', 'oversized'].map(
+        (name) => expectedOutcomes[name]?.messageId,
+      ),
+    )
+    expect(run.stdout).not.toContain('refusing to start')
+  })
+})

@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+import { inflateRawSync } from 'node:zlib'
+
+/**
+ * `serverless package` in scratch copies of the repository, so a developer's .serverless/ and
+ * .esbuild/ are never touched (osls always builds into <service>/.serverless, even with
+ * --package), and the zips it makes, opened as Lambda opens them.
+ */
+
+export const ROOT = join(import.meta.dirname, '..', '..')
+export const PACKAGE_TIMEOUT_MS = 120_000
+
+const run = promisify(execFile)
+const copies: string[] = []
+
+/** A copy of the repository to package in (node_modules linked, not copied); `<dir>/repo`. */
+export function workCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ses-bouncer-template-'))
+  copies.push(dir)
+  const skip = new Set([
+    'node_modules',
+    '.git',
+    '.serverless',
+    '.esbuild',
+    'coverage',
+    'dist',
+    'test',
+    'events',
+    '.bench',
+  ])
+  cpSync(ROOT, join(dir, 'repo'), {
+    recursive: true,
+    filter: (source) => !skip.has(source.slice(ROOT.length + 1).split('/')[0] ?? ''),
+  })
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'repo', 'node_modules'), 'dir')
+  mkdirSync(join(dir, 'home'))
+  return dir
+}
+
+/** Removes every copy made so far. */
+export function removeWorkCopies(): void {
+  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** The child's whole environment: no AWS credentials, no profile, no instance metadata. */
+export function cleanEnv(dir: string): NodeJS.ProcessEnv {
+  return {
+    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    HOME: join(dir, 'home'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  }
+}
+
+/** package.json's own `package` script, as `npm run package` runs it. */
+export function packageScript(): string {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>
+  }
+  return scripts.package ?? 'false'
+}
+
+/**
+ * Runs `npm run package`'s script (or `serverless <args>`) in the copy `dir`; its output, or the
+ * error with `stdout` and `stderr` when it fails.
+ */
+export async function packageIn(dir: string, args?: string[]): Promise<{ stdout: string; stderr: string }> {
+  const [file, argv] = args === undefined ? ['sh', ['-c', packageScript()]] : ['serverless', args]
+  return run(file, argv as string[], {
+    cwd: join(dir, 'repo'),
+    env: cleanEnv(dir),
+    timeout: PACKAGE_TIMEOUT_MS,
+  })
+}
+
+/**
+ * The files of a zip archive by name (stored or deflated entries, as serverless packages them),
+ * read from its central directory (APPNOTE.TXT 4.3).
+ */
+export function unzip(archive: Buffer): Map<string, Buffer> {
+  const end = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))
+  if (end === -1) throw new Error('not a zip archive: no end of central directory')
+  const entries = new Map<string, Buffer>()
+  let at = archive.readUInt32LE(end + 16)
+  for (let count = archive.readUInt16LE(end + 10); count > 0; count--) {
+    if (archive.readUInt32LE(at) !== 0x02014b50) throw new Error(`no central directory header at ${at}`)
+    const method = archive.readUInt16LE(at + 10)
+    const compressedSize = archive.readUInt32LE(at + 20)
+    const nameLength = archive.readUInt16LE(at + 28)
+    const headerExtra = archive.readUInt16LE(at + 30) + archive.readUInt16LE(at + 32)
+    const local = archive.readUInt32LE(at + 42)
+    const name = archive.toString('utf8', at + 46, at + 46 + nameLength)
+    const start = local + 30 + archive.readUInt16LE(local + 26) + archive.readUInt16LE(local + 28)
+    const data = archive.subarray(start, start + compressedSize)
+    if (method !== 0 && method !== 8) throw new Error(`${name}: compression method ${method}`)
+    if (!name.endsWith('/')) entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data))
+    at += 46 + nameLength + headerExtra
+  }
+  return entries
+}
+
+/** Extracts a function's zip into `directory`, as Lambda does into /var/task. */
+export function extractZip(zipFile: string, directory: string): string[] {
+  const entries = unzip(readFileSync(zipFile))
+  for (const [name, data] of entries) {
+    const target = join(directory, name)
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, data)
+  }
+  return [...entries.keys()].sort()
+}
+
+const INVOKE_PACKAGED = join(import.meta.dirname, 'invoke-packaged.mjs')
+
+export interface Memory {
+  /** RSS at that moment, bytes. */
+  readonly rss: number
+  /** The kernel's high-water mark of RSS since the process started (VmHWM), bytes. */
+  readonly peak: number
+}
+
+export interface PackagedRun {
+  readonly importMs: number
+  readonly afterImport: Memory
+  readonly results: readonly { result?: unknown; error?: string; ms?: number }[]
+  readonly end: Memory
+  /** What the handler logged. */
+  readonly stdout: string
+}
+
+/**
+ * Invokes `handler` (e.g. `handlers/bounce.handler`) of a function extracted into `directory` with
+ * each event in turn, in a fresh bare `node` (test/support/invoke-packaged.mjs) whose whole
+ * environment is `env`.
+ */
+export async function runPackaged(
+  directory: string,
+  handler: string,
+  events: readonly unknown[],
+  env: NodeJS.ProcessEnv,
+  nodeOptions: readonly string[] = [],
+): Promise<PackagedRun> {
+  const eventsFile = join(mkdtempSync(join(tmpdir(), 'ses-bouncer-events-')), 'events.json')
+  writeFileSync(eventsFile, JSON.stringify(events))
+  try {
+    const { stdout } = await run(process.execPath, [...nodeOptions, INVOKE_PACKAGED, handler, eventsFile], {
+      cwd: directory,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: PACKAGE_TIMEOUT_MS,
+    })
+    const marker = stdout.lastIndexOf('\n@@result ')
+    if (marker === -1) throw new Error(`no result from the packaged handler:\n${stdout}`)
+    return { ...JSON.parse(stdout.slice(marker + '\n@@result '.length)), stdout: stdout.slice(0, marker) }
+  } finally {
+    rmSync(dirname(eventsFile), { recursive: true, force: true })
+  }
+}
