@@ -59,6 +59,22 @@ const zodEnglishOnly = {
   },
 }
 
+/**
+ * libmime ships an ES module build and a CommonJS one; mailsplit require()s the CommonJS build,
+ * our code imports the package, which would bundle both and load both with the first message that
+ * is read. Resolving our imports as mailsplit's require keeps one copy.
+ */
+const oneLibmime = {
+  name: 'ses-bouncer-one-libmime',
+  setup(build) {
+    build.onResolve({ filter: /^libmime$/ }, (args) =>
+      args.kind === 'require-call'
+        ? undefined
+        : build.resolve(args.path, { kind: 'require-call', resolveDir: args.resolveDir }),
+    )
+  },
+}
+
 /** esbuild's own options, for any build of the handlers (the bench builds with these too). */
 const esbuildOptions = {
   bundle: true,
@@ -76,7 +92,7 @@ const esbuildOptions = {
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-  plugins: [esmPackage, zodEnglishOnly],
+  plugins: [esmPackage, zodEnglishOnly, oneLibmime],
 }
 
 /** serverless-esbuild's configuration: esbuild's options and the plugin's own. */

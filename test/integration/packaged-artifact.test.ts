@@ -191,6 +191,7 @@ describe('the packaged bounce function, run from its zip as Lambda runs it', () 
       cases.map((name) => ({
         result: { disposition: expectedOutcomes[name]?.disposition },
         ms: expect.any(Number),
+        cpuMs: expect.any(Number),
       })),
     )
     // executable-attachment, unknown-recipient and oversized bounce: each once, claimed in DynamoDB.

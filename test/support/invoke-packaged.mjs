@@ -5,8 +5,9 @@
 //   cd <extracted zip> && node invoke-packaged.mjs handlers/bounce.handler [events.json]
 //
 // The handler's own log lines go to stdout as usual; the last line, after `@@result `, is JSON:
-// how long the import took, the memory after it, each event's result or error, and the memory at
-// the end (RSS now and the kernel's high-water mark, VmHWM, since the process started).
+// how long the import took, the memory after it, each event's result (with its wall and CPU
+// milliseconds) or error, and the memory at the end (RSS now and the kernel's high-water mark,
+// VmHWM, since the process started).
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -45,9 +46,11 @@ for (const event of events) {
     getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
   }
   const invoked = performance.now()
+  const cpu = process.cpuUsage()
   try {
     const result = await module[name](event, context)
-    results.push({ result, ms: performance.now() - invoked })
+    const { user, system } = process.cpuUsage(cpu)
+    results.push({ result, ms: performance.now() - invoked, cpuMs: (user + system) / 1000 })
   } catch (error) {
     results.push({ error: error instanceof Error ? error.message : String(error) })
   }

@@ -125,10 +125,11 @@ export interface Memory {
 export interface PackagedRun {
   readonly importMs: number
   readonly afterImport: Memory
-  readonly results: readonly { result?: unknown; error?: string; ms?: number }[]
+  readonly results: readonly { result?: unknown; error?: string; ms?: number; cpuMs?: number }[]
   readonly end: Memory
-  /** What the handler logged. */
+  /** What the handler logged (Powertools writes ERROR and WARN lines to stderr). */
   readonly stdout: string
+  readonly stderr: string
 }
 
 /**
@@ -141,12 +142,23 @@ export async function runPackaged(
   handler: string,
   events: readonly unknown[],
   env: NodeJS.ProcessEnv,
-  nodeOptions: readonly string[] = [],
+  {
+    nodeOptions = [],
+    node = process.execPath,
+    driver = INVOKE_PACKAGED,
+  }: {
+    /** Options for `node` itself, e.g. `--enable-source-maps` as the function's NODE_OPTIONS. */
+    readonly nodeOptions?: readonly string[]
+    /** The Node.js binary (another version than this one, e.g. Lambda's). */
+    readonly node?: string
+    /** The script that loads and invokes the handler. */
+    readonly driver?: string
+  } = {},
 ): Promise<PackagedRun> {
   const eventsFile = join(mkdtempSync(join(tmpdir(), 'ses-bouncer-events-')), 'events.json')
   writeFileSync(eventsFile, JSON.stringify(events))
   try {
-    const { stdout } = await run(process.execPath, [...nodeOptions, INVOKE_PACKAGED, handler, eventsFile], {
+    const { stdout, stderr } = await run(node, [...nodeOptions, driver, handler, eventsFile], {
       cwd: directory,
       env,
       maxBuffer: 64 * 1024 * 1024,
@@ -154,7 +166,11 @@ export async function runPackaged(
     })
     const marker = stdout.lastIndexOf('\n@@result ')
     if (marker === -1) throw new Error(`no result from the packaged handler:\n${stdout}`)
-    return { ...JSON.parse(stdout.slice(marker + '\n@@result '.length)), stdout: stdout.slice(0, marker) }
+    return {
+      ...JSON.parse(stdout.slice(marker + '\n@@result '.length)),
+      stdout: stdout.slice(0, marker),
+      stderr,
+    }
   } finally {
     rmSync(dirname(eventsFile), { recursive: true, force: true })
   }
