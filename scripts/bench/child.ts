@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { Context } from 'aws-lambda'
+import { receiptEvent } from './messages.js'
 
 export type Job =
   | {
@@ -113,19 +114,6 @@ function lambdaContext(): Context {
     fail: () => undefined,
     succeed: () => undefined,
   }
-}
-
-/** events/accepted.json made over for a benchmark message: its id, recipients, received now. */
-function receiptEvent(messageId: string, recipients: readonly string[]): unknown {
-  const event = JSON.parse(readFileSync(new URL('../../events/accepted.json', import.meta.url), 'utf8'))
-  const { mail, receipt } = event.Records[0].ses
-  const now = new Date().toISOString()
-  mail.messageId = messageId
-  mail.timestamp = now
-  mail.destination = [...recipients]
-  receipt.timestamp = now
-  receipt.recipients = [...recipients]
-  return event
 }
 
 /** A copy of `event` received now: SendBounce refuses mail older than 24 hours. */

@@ -1,6 +1,8 @@
 // Benchmark messages: a text part and base64 attachments, generated deterministically at about
 // the requested size, with a small `setup.exe` as the last attachment so an attachment rule has to
-// read the whole message to find it.
+// read the whole message to find it; and the SES receipt event for one.
+
+import { readFileSync } from 'node:fs'
 
 const CRLF = '\r\n'
 
@@ -101,4 +103,17 @@ export function benchMessage(size: BenchSize): Buffer {
     '',
   ]
   return Buffer.from([...head, ...parts, ...tail].join(CRLF), 'latin1')
+}
+
+/** events/accepted.json made over for a benchmark message: its id, recipients, received now. */
+export function receiptEvent(messageId: string, recipients: readonly string[]): unknown {
+  const event = JSON.parse(readFileSync(new URL('../../events/accepted.json', import.meta.url), 'utf8'))
+  const { mail, receipt } = event.Records[0].ses
+  const now = new Date().toISOString()
+  mail.messageId = messageId
+  mail.timestamp = now
+  mail.destination = [...recipients]
+  receipt.timestamp = now
+  receipt.recipients = [...recipients]
+  return event
 }

@@ -11,6 +11,7 @@ import { ADVERSARIAL_RULES, adversarialCases } from '../../test/fixtures/adversa
 import { sesEventForMessage } from '../../test/support/hostile.js'
 import type { Job, Measurement } from './child.js'
 import { benchMessage } from './messages.js'
+import { median } from './stats.js'
 
 const MB = 1024 * 1024
 /** Every adversarial message is padded to this size, the plain message's. */
@@ -51,11 +52,6 @@ export interface WorstCaseRow {
 export interface WorstCase {
   readonly plain: WorstCaseRow
   readonly cases: readonly WorstCaseRow[]
-}
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
 }
 
 export async function measureWorstCase(deps: WorstCaseDeps): Promise<WorstCase> {

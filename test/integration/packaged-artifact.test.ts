@@ -10,6 +10,7 @@ import {
   packageIn,
   removeWorkCopies,
   runPackaged,
+  staticImportClosure,
   unzip,
   workCopy,
 } from '../support/packaging.js'
@@ -96,20 +97,28 @@ describe('npm run package: rules checked before they ship', () => {
   })
 
   it('gives each function its own code and every file that code imports, nothing else', () => {
-    for (const [name, handler] of [
-      ['bounce', 'bounce'],
-      ['quota', 'quota'],
-      ['activateRuleSet', 'activate-rule-set'],
-    ] as const) {
+    const template = JSON.parse(
+      readFileSync(
+        join(valid.dir, 'repo', '.serverless', 'cloudformation-template-update-stack.json'),
+        'utf8',
+      ),
+    )
+    const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: never }>)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map(({ Properties }) => Properties as { Handler: string; Code: { S3Key: string } })
+    expect(functions.length).toBeGreaterThanOrEqual(3)
+    for (const { Handler, Code } of functions) {
+      const name = posix.basename(Code.S3Key, '.zip')
+      const entry = Handler.slice(0, Handler.lastIndexOf('.'))
       const files = unzip(readFileSync(artifact(name)))
       const code = [...files.keys()].filter((file) => file.startsWith('handlers/'))
       expect(
         code.filter(
           (file) =>
             file !== 'handlers/package.json' &&
-            file !== `handlers/${handler}.js` &&
-            file !== `handlers/${handler}.js.map` &&
-            !file.startsWith(`handlers/${handler}.chunks/`),
+            file !== `${entry}.js` &&
+            file !== `${entry}.js.map` &&
+            !file.startsWith(`${entry}.chunks/`),
         ),
         name,
       ).toEqual([])
@@ -127,6 +136,26 @@ describe('npm run package: rules checked before they ship', () => {
       }
       expect(missing, name).toEqual([])
     }
+  })
+
+  it('compiles at cold start only the event path: no YAML parser, MIME code or AWS SDK client', () => {
+    const files = unzip(readFileSync(artifact('bounce')))
+    const eager = staticImportClosure(files, 'handlers/bounce.js')
+    const text = (names: Iterable<string>) =>
+      [...names].map((name) => (name.endsWith('.js') ? (files.get(name)?.toString() ?? '') : '')).join('\n')
+    // Class names minification keeps (keepNames): each marks its package's code.
+    const loadedOnFirstUse = [
+      'YAMLParseError',
+      'MimeNode',
+      'GetObjectCommand',
+      'SendBounceCommand',
+      'PutItemCommand',
+    ]
+    for (const marker of loadedOnFirstUse) {
+      expect(text(files.keys()), `${marker} is in the zip`).toContain(marker)
+      expect(text(eager), `${marker} is not imported at cold start`).not.toContain(marker)
+    }
+    expect(eager.length).toBeLessThan(files.size / 4)
   })
 })
 

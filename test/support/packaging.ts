@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, posix } from 'node:path'
 import { promisify } from 'node:util'
 import { inflateRawSync } from 'node:zlib'
 
@@ -101,6 +101,26 @@ export function unzip(archive: Buffer): Map<string, Buffer> {
   }
   return entries
 }
+
+/**
+ * `entry` and every module it imports statically (`import … from`, not `import()`), transitively:
+ * the files a cold start reads and compiles, in an unzipped function's files.
+ */
+export function staticImportClosure(files: ReadonlyMap<string, Buffer>, entry: string): string[] {
+  const seen = new Set<string>()
+  const visit = (file: string): void => {
+    if (seen.has(file) || !files.has(file)) return
+    seen.add(file)
+    const text = files.get(file)?.toString() ?? ''
+    for (const [, specifier = ''] of text.matchAll(STATIC_IMPORT)) {
+      visit(posix.normalize(posix.join(posix.dirname(file), specifier)))
+    }
+  }
+  visit(entry)
+  return [...seen]
+}
+
+const STATIC_IMPORT = /(?:^|[;}\n])\s*(?:import|export)\s*(?:[\w${},*\s]*?from\s*)?["'](\.{1,2}\/[^"']+)["']/g
 
 /** Extracts a function's zip into `directory`, as Lambda does into /var/task. */
 export function extractZip(zipFile: string, directory: string): string[] {
