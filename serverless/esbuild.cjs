@@ -10,7 +10,7 @@
  * SDK clients, the encoding tables and the MIME code at every cold start (docs/performance.md).
  */
 
-const { writeFileSync } = require('node:fs')
+const { rmSync, writeFileSync } = require('node:fs')
 const { basename, extname, join } = require('node:path')
 
 /**
@@ -30,7 +30,11 @@ const esmPackage = {
     const entries = Array.isArray(entryPoints) ? entryPoints : Object.values(entryPoints ?? {})
     if (entries.length === 1 && outdir !== undefined) {
       const entry = String(typeof entries[0] === 'string' ? entries[0] : entries[0].in)
-      build.initialOptions.chunkNames = `${basename(entry, extname(entry))}.chunks/[name]-[hash]`
+      const chunks = `${basename(entry, extname(entry))}.chunks`
+      build.initialOptions.chunkNames = `${chunks}/[name]-[hash]`
+      // Chunk names carry a hash: the folder is emptied first, or chunks of an earlier build
+      // (`serverless invoke local` keeps its output) would be zipped with this one.
+      build.onStart(() => rmSync(join(outdir, chunks), { recursive: true, force: true }))
     }
     build.onEnd((result) => {
       if (result.errors.length === 0 && outdir !== undefined) {
@@ -75,6 +79,18 @@ const oneLibmime = {
   },
 }
 
+/**
+ * The SDK's browser user agent code loads bowser with import(); on Node that code is never
+ * bundled (tree-shaken), but esbuild still emits the import's chunk, 39 KB that no file imports.
+ * Left to Node to resolve, the import disappears with the code around it.
+ */
+const noBrowserUserAgent = {
+  name: 'ses-bouncer-no-browser-user-agent',
+  setup(build) {
+    build.onResolve({ filter: /^bowser$/ }, () => ({ path: 'bowser', external: true }))
+  },
+}
+
 /** esbuild's own options, for any build of the handlers (the bench builds with these too). */
 const esbuildOptions = {
   bundle: true,
@@ -92,7 +108,7 @@ const esbuildOptions = {
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-  plugins: [esmPackage, zodEnglishOnly, oneLibmime],
+  plugins: [esmPackage, zodEnglishOnly, oneLibmime, noBrowserUserAgent],
 }
 
 /** serverless-esbuild's configuration: esbuild's options and the plugin's own. */

@@ -24,6 +24,9 @@ import { type SesStub, startSesStub } from '../support/ses-stub.js'
  * extracted zip in a bare `node`, with no node_modules within reach.
  */
 
+/** Relative module specifiers of static imports and of import(). */
+const IMPORTS = /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g
+
 const BUCKET = 'inbound-mail'
 const PREFIX = 'inbound/'
 const TABLE = 'ses-bouncer-dev-state'
@@ -127,14 +130,26 @@ describe('npm run package: rules checked before they ship', () => {
       const missing: string[] = []
       for (const file of code.filter((file) => file.endsWith('.js'))) {
         const text = files.get(file)?.toString() ?? ''
-        for (const [, specifier = ''] of text.matchAll(
-          /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g,
-        )) {
+        for (const [, specifier = ''] of text.matchAll(IMPORTS)) {
           const target = posix.normalize(posix.join(posix.dirname(file), specifier))
           if (!files.has(target)) missing.push(`${file} → ${target}`)
         }
       }
       expect(missing, name).toEqual([])
+      // And every chunk in the zip is one the code imports: none left over from another build.
+      const reachable = new Set<string>()
+      const visit = (file: string): void => {
+        if (reachable.has(file) || !files.has(file)) return
+        reachable.add(file)
+        for (const [, specifier = ''] of (files.get(file)?.toString() ?? '').matchAll(IMPORTS)) {
+          visit(posix.normalize(posix.join(posix.dirname(file), specifier)))
+        }
+      }
+      visit(`${entry}.js`)
+      expect(
+        code.filter((file) => file.endsWith('.js') && !reachable.has(file)),
+        name,
+      ).toEqual([])
     }
   })
 
@@ -146,7 +161,7 @@ describe('npm run package: rules checked before they ship', () => {
     // Class names minification keeps (keepNames): each marks its package's code.
     const loadedOnFirstUse = [
       'YAMLParseError',
-      'MimeNode',
+      'MessageSplitter',
       'GetObjectCommand',
       'SendBounceCommand',
       'PutItemCommand',
