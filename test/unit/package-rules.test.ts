@@ -79,6 +79,17 @@ describe('packageRules: the rules checked and compiled for the package', () => {
     )
   })
 
+  it('checks `matches` patterns with the pattern engine the function uses', async () => {
+    const rules = `${RULES}  - name: tagged
+    when: { header: { name: Subject, matches: "/(a+)\\\\1/" } }
+    drop: true
+`
+    const files = memoryFiles({ ...FILES, [`${SERVICE}/bounce-rules.yml`]: rules })
+    const problems = await problemsOf(() => packageRules(ENV, SERVICE, files))
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^rules\[2\]\.when\.header\.matches: rule "tagged": /)
+  })
+
   it('packages a compiled file again as it is', async () => {
     const packaged = await packageRules(ENV, SERVICE, memoryFiles(FILES))
     const again = await packageRules(
