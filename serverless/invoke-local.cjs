@@ -174,3 +174,4 @@ function unresolvable(name, reason) {
 }
 
 module.exports = InvokeLocal
+module.exports.evaluateIf = evaluateIf

@@ -2,6 +2,8 @@
 
 const { rmSync, writeFileSync } = require('node:fs')
 const { join } = require('node:path')
+// The same reading of the template's conditions as `invoke local`'s.
+const { evaluateIf } = require('./invoke-local.cjs')
 
 /**
  * Rules checked before they ship. Before `serverless package` or `deploy` builds anything, each
@@ -106,7 +108,7 @@ class PackagedRules {
 function environmentAtPackageTime(environment, conditions) {
   const env = {}
   for (const [name, value] of Object.entries(environment)) {
-    const known = packageTimeValue(value, conditions)
+    const known = packageTimeValue(value, conditions, name)
     env[name] =
       known === UNKNOWN ? (name === 'RULES_FILE' ? undefined : `<${name} set by CloudFormation>`) : known
   }
@@ -115,40 +117,14 @@ function environmentAtPackageTime(environment, conditions) {
 
 const UNKNOWN = Symbol('unknown at package time')
 
-function packageTimeValue(node, conditions) {
+function packageTimeValue(node, conditions, name) {
   if (typeof node === 'string') return node
   if (typeof node === 'number' || typeof node === 'boolean') return String(node)
-  const [fn, args] = Object.entries(node ?? {})[0] ?? []
-  if (fn !== 'Fn::If' || !Array.isArray(args) || args.length !== 3) return UNKNOWN
-  const holds = conditionHolds(conditions[args[0]], conditions)
-  return holds === UNKNOWN ? UNKNOWN : packageTimeValue(holds ? args[1] : args[2], conditions)
-}
-
-function conditionHolds(node, conditions) {
-  const [fn, args] = Object.entries(node ?? {})[0] ?? []
-  const all = (list) =>
-    Array.isArray(list) ? list.map((entry) => conditionHolds(entry, conditions)) : [UNKNOWN]
-  switch (fn) {
-    case 'Fn::Equals': {
-      const [a, b] = (Array.isArray(args) ? args : []).map((entry) => packageTimeValue(entry, conditions))
-      return a === UNKNOWN || b === UNKNOWN || a === undefined ? UNKNOWN : a === b
-    }
-    case 'Fn::Not': {
-      const [value] = all(args)
-      return value === UNKNOWN ? UNKNOWN : !value
-    }
-    case 'Fn::And': {
-      const values = all(args)
-      return values.includes(UNKNOWN) ? UNKNOWN : values.every(Boolean)
-    }
-    case 'Fn::Or': {
-      const values = all(args)
-      return values.includes(UNKNOWN) ? UNKNOWN : values.some(Boolean)
-    }
-    case 'Condition':
-      return conditionHolds(conditions[args], conditions)
-    default:
-      return UNKNOWN
+  if (!Array.isArray(node?.['Fn::If'])) return UNKNOWN
+  try {
+    return packageTimeValue(evaluateIf(node['Fn::If'], conditions, name), conditions, name)
+  } catch {
+    return UNKNOWN
   }
 }
 
