@@ -46,11 +46,11 @@ describe('a 100,000-entry recipient list', () => {
       MAIL_DIR: EVENTS_DIR,
       AWS_ENDPOINT_URL_SES: ses.url,
     })
-    // Were the list read per message, the next invocations would fail to find it.
-    await rm(join(directory, 'mailboxes.txt'))
-
     const known = await invokeBounce(handler, receiptEvent('accepted'))
     expect(known.result).toEqual({ disposition: 'CONTINUE' })
+    // Were the list read per message, the next invocation would fail to find it. (A YAML rules
+    // file is read when its parser has loaded, by the first message at the latest.)
+    await rm(join(directory, 'mailboxes.txt'))
     const unknown = await invokeBounce(handler, receiptEvent('unknown-recipient'))
     expect(unknown.result).toEqual({ disposition: 'STOP_RULE_SET' })
     expect(outcomeLine(unknown.lines).recipients).toEqual([
