@@ -24,7 +24,6 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { packageRules } from '../../src/runtime/package-rules.js'
 import { type DynamoServer, startDynamo } from '../../test/support/dynamo-server.js'
-import { removeWorkCopies } from '../../test/support/packaging.js'
 import { type S3Server, startS3Server } from '../../test/support/s3-server.js'
 import { type SesStub, startSesStub } from '../../test/support/ses-stub.js'
 import { type BundleMeasurement, measureBundles } from './bundle.js'
@@ -220,7 +219,6 @@ async function main(): Promise<void> {
 
     printReport(rows, bundle, packaged, coldStarts, large, lists, worst)
   } finally {
-    removeWorkCopies()
     await dynamo?.close()
     await ses?.close()
     await s3?.close()

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative } from 'node:path'
 import { type BuildOptions, build, type Metafile } from 'esbuild'
-import { ROOT, runPackaged } from '../../test/support/packaging.js'
+import { runPackaged } from '../../test/support/packaging.js'
+import { ROOT } from '../work-copy.js'
 
 export interface BundleMeasurement {
   /** Bytes of the handler module and the chunks it imports statically: what a cold start reads. */

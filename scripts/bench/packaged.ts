@@ -4,10 +4,11 @@
 // or several, CommonJS or ESM), each function is found from its template entry: the zip named by
 // its code key, the handler file named by its Handler.
 
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
+import { extractZip } from '../../test/support/packaging.js'
 import { workCopy } from '../work-copy.js'
 
 const run = promisify(execFile)
@@ -72,7 +73,7 @@ export function loadPackaged(packageDir: string, work: string): Packaged {
       const zip = join(packageDir, basename(String((properties.Code as JsonObject).S3Key)))
       const directory = join(work, 'functions', name)
       mkdirSync(directory, { recursive: true })
-      unzip(zip, directory)
+      extractZip(zip, directory)
       const handler = String(properties.Handler)
       const dot = handler.lastIndexOf('.')
       const stem = join(directory, handler.slice(0, dot))
@@ -90,10 +91,4 @@ export function loadPackaged(packageDir: string, work: string): Packaged {
       return fn
     },
   }
-}
-
-/** Node has no zip reader; unzip(1) is at hand wherever this runs (Debian: package unzip). */
-function unzip(zip: string, directory: string): void {
-  const { status, stderr } = spawnSync('unzip', ['-q', '-o', zip, '-d', directory], { encoding: 'utf8' })
-  if (status !== 0) throw new Error(`unzip ${zip} failed (${status}): ${stderr}`)
 }

@@ -10,25 +10,19 @@
 //
 // Every process gets the V8 heap flags Lambda's Node.js bootstrap derives from the function's
 // memory (MemorySize in the packaged template), and runs on this Node.js, or on the one
-// BENCH_NODE names (e.g. Lambda's major version: BENCH_NODE=/path/to/node22 npm run bench). The peer is installed for the benchmark only, from
-// scripts/bench/peer (its own package.json and lock file), into .bench/peer: it is no dependency
-// of ses-bouncer and nothing of it is ever bundled or packaged.
+// BENCH_NODE names (e.g. Lambda's major version: BENCH_NODE=/path/to/node22 npm run bench). The
+// peer is installed for the benchmark only, from scripts/bench/peer (its own package.json and
+// lock file), into .bench/peer: it is no dependency of ses-bouncer and nothing of it is ever
+// bundled or packaged.
 
 import { execFile, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import { packageRules } from '../../src/runtime/package-rules.js'
-import {
-  extractZip,
-  type PackagedRun,
-  packageIn,
-  ROOT,
-  runPackaged,
-  staticImportClosure,
-  unzip,
-  workCopy,
-} from '../../test/support/packaging.js'
+import { type PackagedRun, runPackaged, staticImportClosure, unzip } from '../../test/support/packaging.js'
+import { ROOT } from '../work-copy.js'
+import { loadPackaged, packageStack } from './packaged.js'
 
 const run = promisify(execFile)
 const PEER_SOURCE = join(import.meta.dirname, 'peer')
@@ -51,36 +45,36 @@ export interface Packaged {
   readonly eagerBytes: number
 }
 
-/** `npm run package` in a scratch copy of the repository; the bounce function's zip, extracted. */
+/** `serverless package` in a copy of the repository (./packaged.js); the bounce function's zip, extracted. */
 export async function packageBounce(work: string): Promise<Packaged> {
-  const copy = workCopy()
-  await packageIn(copy)
-  const serverless = join(copy, 'repo', '.serverless')
-  const template = JSON.parse(
-    readFileSync(join(serverless, 'cloudformation-template-update-stack.json'), 'utf8'),
-  )
-  const properties = template.Resources.BounceLambdaFunction.Properties
-  const zip = join(serverless, 'bounce.zip')
-  const directory = join(work, 'bounce-function')
-  mkdirSync(directory)
-  extractZip(zip, directory)
+  const packageDir = await packageStack(work)
+  const packaged = loadPackaged(packageDir, work)
+  const fn = packaged.fn('bounce')
+  const properties = Object.values(packaged.template.Resources).find(
+    (resource) =>
+      resource.Type === 'AWS::Lambda::Function' &&
+      String(resource.Properties.FunctionName).endsWith('-bounce'),
+  )?.Properties
+  if (properties === undefined) throw new Error('no bounce function in the packaged template')
+  const zip = join(packageDir, basename(String((properties.Code as { S3Key: string }).S3Key)))
   const files = unzip(readFileSync(zip))
   const code = [...files].filter(([name]) => name.endsWith('.js'))
+  const entry = relative(fn.directory, fn.module).replaceAll('\\', '/')
   return {
-    directory,
-    handler: properties.Handler,
+    directory: fn.directory,
+    handler: `${entry.replace(/\.[cm]?js$/, '')}.${fn.exportName}`,
     environment: Object.fromEntries(
-      Object.entries(properties.Environment.Variables as Record<string, unknown>).filter(
+      Object.entries(fn.environment).filter(
         (entry): entry is [string, string] => typeof entry[1] === 'string',
       ),
     ),
-    memoryMb: properties.MemorySize,
+    memoryMb: Number(properties.MemorySize),
     zipBytes: statSync(zip).size,
     codeBytes: code.reduce((sum, [, data]) => sum + data.length, 0),
-    eagerBytes: staticImportClosure(
-      files,
-      `${properties.Handler.slice(0, properties.Handler.lastIndexOf('.'))}.js`,
-    ).reduce((sum, file) => sum + (files.get(file)?.length ?? 0), 0),
+    eagerBytes: staticImportClosure(files, entry).reduce(
+      (sum, file) => sum + (files.get(file)?.length ?? 0),
+      0,
+    ),
   }
 }
 

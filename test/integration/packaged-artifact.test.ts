@@ -2,17 +2,16 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type WorkCopy, workCopy } from '../../scripts/work-copy.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
 import { EVENTS_DIR, expectedOutcomes, messageBytes, receiptEvent } from '../support/events.js'
 import {
   extractZip,
   PACKAGE_TIMEOUT_MS,
   packageIn,
-  removeWorkCopies,
   runPackaged,
   staticImportClosure,
   unzip,
-  workCopy,
 } from '../support/packaging.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
@@ -31,24 +30,25 @@ const BUCKET = 'inbound-mail'
 const PREFIX = 'inbound/'
 const TABLE = 'ses-bouncer-dev-state'
 
-let valid: { dir: string; output: string }
+const copies: WorkCopy[] = []
+let valid: { root: string; output: string }
 let invalid: string
 
 /** The sample rules (events/) as the package's own, with their pattern files beside them at the root. */
-function withSampleRules(dir: string): void {
-  const repo = join(dir, 'repo')
+function withSampleRules(copy: WorkCopy): void {
   for (const file of ['bounce-rules.yml', 'mailboxes.txt', 'blocked-senders.txt']) {
-    cpSync(join(EVENTS_DIR, file), join(repo, file))
+    cpSync(join(EVENTS_DIR, file), join(copy.root, file))
   }
-  rmSync(join(repo, 'lists'), { recursive: true, force: true })
+  rmSync(join(copy.root, 'lists'), { recursive: true, force: true })
 }
 
 beforeAll(async () => {
-  const validDir = workCopy()
-  withSampleRules(validDir)
-  const invalidDir = workCopy()
+  const validCopy = workCopy()
+  const invalidCopy = workCopy()
+  copies.push(validCopy, invalidCopy)
+  withSampleRules(validCopy)
   writeFileSync(
-    join(invalidDir, 'repo', 'bounce-rules.yml'),
+    join(invalidCopy.root, 'bounce-rules.yml'),
     [
       'bounceSender: not-an-address',
       'rules:',
@@ -58,18 +58,20 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   )
-  const [packaged, failed] = await Promise.allSettled([packageIn(validDir), packageIn(invalidDir)])
-  if (packaged.status === 'rejected') throw packaged.reason
-  valid = { dir: validDir, output: `${packaged.value.stdout}\n${packaged.value.stderr}` }
-  if (failed.status === 'fulfilled') throw new Error('npm run package succeeded with an invalid rules file')
-  const { stdout = '', stderr = '' } = failed.reason as { stdout?: string; stderr?: string }
-  invalid = `${stdout}\n${stderr}`
-  expect(existsSync(join(invalidDir, 'repo', '.serverless', 'bounce.zip'))).toBe(false)
+  const [packaged, failed] = await Promise.all([packageIn(validCopy), packageIn(invalidCopy)])
+  const output = (result: { stdout: string; stderr: string }) => `${result.stdout}\n${result.stderr}`
+  if (packaged.code !== 0) throw new Error(`npm run package failed:\n${output(packaged)}`)
+  valid = { root: validCopy.root, output: output(packaged) }
+  if (failed.code === 0) throw new Error('npm run package succeeded with an invalid rules file')
+  invalid = output(failed)
+  expect(existsSync(join(invalidCopy.root, '.serverless', 'bounce.zip'))).toBe(false)
 }, PACKAGE_TIMEOUT_MS)
 
-afterAll(removeWorkCopies)
+afterAll(() => {
+  for (const copy of copies) copy.remove()
+})
 
-const artifact = (name: string) => join(valid.dir, 'repo', '.serverless', `${name}.zip`)
+const artifact = (name: string) => join(valid.root, '.serverless', `${name}.zip`)
 
 describe('npm run package: rules checked before they ship', () => {
   it('stops on an invalid rules file, listing every problem, and packages nothing', () => {
@@ -96,15 +98,12 @@ describe('npm run package: rules checked before they ship', () => {
       'bounce-rules.compiled.json',
     ])
     // Written into the service only for the packager, and removed again.
-    expect(existsSync(join(valid.dir, 'repo', 'bounce-rules.compiled.json'))).toBe(false)
+    expect(existsSync(join(valid.root, 'bounce-rules.compiled.json'))).toBe(false)
   })
 
   it('gives each function its own code and every file that code imports, nothing else', () => {
     const template = JSON.parse(
-      readFileSync(
-        join(valid.dir, 'repo', '.serverless', 'cloudformation-template-update-stack.json'),
-        'utf8',
-      ),
+      readFileSync(join(valid.root, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     )
     const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: never }>)
       .filter((resource) => resource.Type === 'AWS::Lambda::Function')
@@ -204,10 +203,7 @@ describe('the packaged bounce function, run from its zip as Lambda runs it', () 
       await s3.putObject(BUCKET, `${PREFIX}${messageId}`, messageBytes(messageId))
     }
     const template = JSON.parse(
-      readFileSync(
-        join(valid.dir, 'repo', '.serverless', 'cloudformation-template-update-stack.json'),
-        'utf8',
-      ),
+      readFileSync(join(valid.root, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     )
     const variables = template.Resources.BounceLambdaFunction.Properties.Environment.Variables
     const run = await runPackaged(

@@ -1,79 +1,26 @@
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix } from 'node:path'
 import { promisify } from 'node:util'
 import { inflateRawSync } from 'node:zlib'
+import { type CommandResult, ROOT, type WorkCopy } from '../../scripts/work-copy.js'
 
 /**
- * `serverless package` in scratch copies of the repository, so a developer's .serverless/ and
- * .esbuild/ are never touched (osls always builds into <service>/.serverless, even with
- * --package), and the zips it makes, opened as Lambda opens them.
+ * `npm run package` in a copy of the repository (scripts/work-copy.ts), and the zips it makes,
+ * opened and run as Lambda opens and runs them.
  */
 
-export const ROOT = join(import.meta.dirname, '..', '..')
 export const PACKAGE_TIMEOUT_MS = 120_000
 
 const run = promisify(execFile)
-const copies: string[] = []
 
-/** A copy of the repository to package in (node_modules linked, not copied); `<dir>/repo`. */
-export function workCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ses-bouncer-template-'))
-  copies.push(dir)
-  const skip = new Set([
-    'node_modules',
-    '.git',
-    '.serverless',
-    '.esbuild',
-    'coverage',
-    'dist',
-    'test',
-    'events',
-    '.bench',
-  ])
-  cpSync(ROOT, join(dir, 'repo'), {
-    recursive: true,
-    filter: (source) => !skip.has(source.slice(ROOT.length + 1).split('/')[0] ?? ''),
-  })
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'repo', 'node_modules'), 'dir')
-  mkdirSync(join(dir, 'home'))
-  return dir
-}
-
-/** Removes every copy made so far. */
-export function removeWorkCopies(): void {
-  for (const dir of copies.splice(0)) rmSync(dir, { recursive: true, force: true })
-}
-
-/** The child's whole environment: no AWS credentials, no profile, no instance metadata. */
-export function cleanEnv(dir: string): NodeJS.ProcessEnv {
-  return {
-    PATH: `${join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    HOME: join(dir, 'home'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-  }
-}
-
-/** package.json's own `package` script, as `npm run package` runs it. */
-export function packageScript(): string {
+/** package.json's own `package` script, run as `npm run package` runs it, in `copy`. */
+export function packageIn(copy: WorkCopy): Promise<CommandResult> {
   const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>
   }
-  return scripts.package ?? 'false'
-}
-
-/**
- * Runs `npm run package`'s script (or `serverless <args>`) in the copy `dir`; its output, or the
- * error with `stdout` and `stderr` when it fails.
- */
-export async function packageIn(dir: string, args?: string[]): Promise<{ stdout: string; stderr: string }> {
-  const [file, argv] = args === undefined ? ['sh', ['-c', packageScript()]] : ['serverless', args]
-  return run(file, argv as string[], {
-    cwd: join(dir, 'repo'),
-    env: cleanEnv(dir),
-    timeout: PACKAGE_TIMEOUT_MS,
-  })
+  return copy.run(scripts.package ?? 'false')
 }
 
 /**
