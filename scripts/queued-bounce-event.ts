@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import * as yaml from 'yaml'
 import { DirectoryMessageSource } from '../src/adapters/directory-message-source.js'
 import { encodeQueuedBounce } from '../src/adapters/queued-bounce-message.js'
 import { receivedMessageFrom, SesReceiptEventSchema } from '../src/adapters/ses-event.js'
@@ -27,7 +28,7 @@ async function queuedFor(name: string): Promise<QueuedBounce> {
   const message = await receivedMessageFrom(event)
   const config = loadConfig(
     { RULES_FILE: join(EVENTS, 'bounce-rules.yml'), MAIL_DIR: EVENTS, DRY_RUN: 'false' },
-    { readText: (path) => readFileSync(path, 'utf8') },
+    { readText: (path) => readFileSync(path, 'utf8'), yaml },
   )
   const queuedAt = new Date(message.receivedAt.getTime() + 41)
   const queued: QueuedBounce[] = []

@@ -10,8 +10,8 @@
  * SDK clients, the encoding tables and the MIME code at every cold start (docs/performance.md).
  */
 
-const { rmSync, writeFileSync } = require('node:fs')
-const { basename, extname, join } = require('node:path')
+const { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs')
+const { basename, dirname, extname, join, resolve } = require('node:path')
 
 /**
  * Each entry's chunks go to `<entry>.chunks/`, and `package.json` marks the output as ES modules.
@@ -21,7 +21,11 @@ const { basename, extname, join } = require('node:path')
  * dot (their source maps): so a function's zip holds its own chunks and no one else's. Lambda
  * and `serverless invoke local` (require(), or import() on ERR_REQUIRE_ESM) load `handlers/x.js`
  * as an ES module because of `handlers/package.json`; the project's own package.json is not
- * packaged. test/integration/template.test.ts runs the packaged zip to prove both.
+ * packaged. test/integration/packaged-artifact.test.ts runs the packaged zip to prove both.
+ *
+ * esbuild emits a chunk for every `import()` it meets, even one in code it then leaves out (a lazy
+ * adapter another handler uses, the SDK's browser code): the chunks the entry does not import,
+ * directly or through another chunk, are removed, so that a zip holds only what its code loads.
  */
 const esmPackage = {
   name: 'ses-bouncer-esm-package',
@@ -35,6 +39,17 @@ const esmPackage = {
       // Chunk names carry a hash: the folder is emptied first, or chunks of an earlier build
       // (`serverless invoke local` keeps its output) would be zipped with this one.
       build.onStart(() => rmSync(join(outdir, chunks), { recursive: true, force: true }))
+      build.initialOptions.metafile = true
+      build.onEnd((result) => {
+        if (result.errors.length > 0 || result.metafile === undefined) return
+        const cwd = build.initialOptions.absWorkingDir ?? process.cwd()
+        // Every import() is an entry point of esbuild's too: the handler's is the one asked for.
+        const entryOutput = Object.keys(result.metafile.outputs).find((output) => {
+          const entryPoint = result.metafile.outputs[output].entryPoint
+          return entryPoint !== undefined && resolve(cwd, entryPoint) === resolve(cwd, entry)
+        })
+        if (entryOutput !== undefined) pruneChunks(resolve(cwd, entryOutput), join(outdir, chunks))
+      })
     }
     build.onEnd((result) => {
       if (result.errors.length === 0 && outdir !== undefined) {
@@ -42,6 +57,27 @@ const esmPackage = {
       }
     })
   },
+}
+
+/** Relative specifiers of `import … from` and `import()` in a built module. */
+const IMPORTS = /(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g
+
+/** Removes the files of `chunksDir` that `entry` does not import, directly or through one another. */
+function pruneChunks(entry, chunksDir) {
+  const reached = new Set()
+  const visit = (file) => {
+    if (reached.has(file) || !existsSync(file)) return
+    reached.add(file)
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORTS)) {
+      visit(resolve(dirname(file), specifier))
+    }
+  }
+  visit(entry)
+  if (!existsSync(chunksDir)) return
+  for (const name of readdirSync(chunksDir)) {
+    const file = join(chunksDir, name)
+    if (!reached.has(file.replace(/\.map$/, ''))) rmSync(file)
+  }
 }
 
 /**
@@ -79,18 +115,6 @@ const oneLibmime = {
   },
 }
 
-/**
- * The SDK's browser user agent code loads bowser with import(); on Node that code is never
- * bundled (tree-shaken), but esbuild still emits the import's chunk, 39 KB that no file imports.
- * Left to Node to resolve, the import disappears with the code around it.
- */
-const noBrowserUserAgent = {
-  name: 'ses-bouncer-no-browser-user-agent',
-  setup(build) {
-    build.onResolve({ filter: /^bowser$/ }, () => ({ path: 'bowser', external: true }))
-  },
-}
-
 /** esbuild's own options, for any build of the handlers (the bench builds with these too). */
 const esbuildOptions = {
   bundle: true,
@@ -108,7 +132,7 @@ const esbuildOptions = {
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
-  plugins: [esmPackage, zodEnglishOnly, oneLibmime, noBrowserUserAgent],
+  plugins: [esmPackage, zodEnglishOnly, oneLibmime],
 }
 
 /** serverless-esbuild's configuration: esbuild's options and the plugin's own. */

@@ -59,9 +59,10 @@ class PackagedRules {
       // The TypeScript sources themselves, as the CLI runs them (bin/ses-bouncer.mjs).
       const { tsImport } = await import('tsx/esm/api')
       const { packageRules } = await tsImport('../src/runtime/package-rules.ts', __filename)
+      const deployTime = Object.keys(env).filter((variable) => env[variable] === standIn(variable))
       let packaged
       try {
-        packaged = await packageRules(env, serviceDir)
+        packaged = await packageRules(env, serviceDir, undefined, deployTime)
       } catch (error) {
         if (!Array.isArray(error?.problems)) throw error
         throw new this.serverless.classes.Error(
@@ -109,13 +110,15 @@ function environmentAtPackageTime(environment, conditions) {
   const env = {}
   for (const [name, value] of Object.entries(environment)) {
     const known = packageTimeValue(value, conditions, name)
-    env[name] =
-      known === UNKNOWN ? (name === 'RULES_FILE' ? undefined : `<${name} set by CloudFormation>`) : known
+    env[name] = known === UNKNOWN ? (name === 'RULES_FILE' ? undefined : standIn(name)) : known
   }
   return env
 }
 
 const UNKNOWN = Symbol('unknown at package time')
+
+/** What a variable only CloudFormation can give is checked with: present, of no particular form. */
+const standIn = (name) => `<${name} set by CloudFormation>`
 
 function packageTimeValue(node, conditions, name) {
   if (typeof node === 'string') return node

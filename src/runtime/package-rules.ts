@@ -38,7 +38,10 @@ const nodeFiles: ConfigFiles = { readText: (path) => readFileSync(path, 'utf8'),
  * with the text of every pattern file it names, wherever those live; `matches` patterns are
  * compiled by the function's pattern engine. The compiled text is then
  * loaded once more the way the function will load it, and must give the very same rules.
- * Throws ConfigError listing every problem; nothing is written here.
+ * Throws ConfigError listing every problem; nothing is written here. `deployTimeVariables` name
+ * the variables only CloudFormation can give (a Ref): `env` holds a stand-in for each, and what
+ * the environment check says of a stand-in is not a problem of the rules (the function checks the
+ * real value at cold start).
  *
  * Run at package time only (never imported by a handler: it loads the YAML parser).
  */
@@ -46,9 +49,11 @@ export async function packageRules(
   env: Readonly<Record<string, string | undefined>>,
   serviceDirectory: string,
   files: ConfigFiles = nodeFiles,
+  deployTimeVariables: readonly string[] = [],
 ): Promise<PackagedRules> {
-  const problems: ConfigProblem[] = []
-  const settings = loadSettings(env, problems, serviceDirectory)
+  const environmentProblems: ConfigProblem[] = []
+  const settings = loadSettings(env, environmentProblems, serviceDirectory)
+  const problems = environmentProblems.filter((problem) => !deployTimeVariables.includes(problem.path))
   if (settings.rulesSource.kind !== 'file') {
     throw new Error('the rules come from S3 (RULES_S3_URI): there is nothing to package')
   }

@@ -90,6 +90,15 @@ describe('packageRules: the rules checked and compiled for the package', () => {
     expect(problems[0]).toMatch(/^rules\[2\]\.when\.header\.matches: rule "tagged": /)
   })
 
+  it('leaves the check of a value only CloudFormation gives to the cold start', async () => {
+    const env = { ...ENV, BOUNCE_QUEUE_URL: '<BOUNCE_QUEUE_URL set by CloudFormation>' }
+    expect(await problemsOf(() => packageRules(env, SERVICE, memoryFiles(FILES)))).toEqual([
+      'BOUNCE_QUEUE_URL: expected a queue URL like https://sqs.us-east-1.amazonaws.com/123456789012/name',
+    ])
+    const packaged = await packageRules(env, SERVICE, memoryFiles(FILES), ['BOUNCE_QUEUE_URL'])
+    expect(packaged.ruleNames).toEqual(['unknown-recipient', 'blocked'])
+  })
+
   it('packages a compiled file again as it is', async () => {
     const packaged = await packageRules(ENV, SERVICE, memoryFiles(FILES))
     const again = await packageRules(
