@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     let packageDir = options.package
     if (packageDir === undefined) {
       log('packaging (serverless package --stage dev) ...')
-      packageDir = await packageStack(work)
+      packageDir = await packageStack(work, { 'bounce-rules.yml': RULES })
     }
     const stack = loadPackaged(packageDir, work)
     const bounce = stack.fn('bounce')
@@ -247,8 +247,12 @@ async function main(): Promise<void> {
       ...endpoints,
       ...overrides,
     })
+    // Packaged here: the bench's rules were checked and compiled into the package, as a deploy
+    // does. A reused package (--package) has rules of its own; the bench's go in as YAML instead.
     const rulesFile = join(work, 'bounce-rules.yml')
     writeFileSync(rulesFile, RULES)
+    const rulesOverride: Record<string, string> =
+      options.package === undefined ? {} : { RULES_FILE: rulesFile }
     const logs = join(work, 'logs')
     mkdirSync(logs)
 
@@ -260,7 +264,7 @@ async function main(): Promise<void> {
           'bounce',
           bounce,
           environment(bounce, {
-            RULES_FILE: rulesFile,
+            ...rulesOverride,
             MAIL_BUCKET: '',
             BOUNCE_QUEUE_URL: queues[queueName] ?? '',
           }),

@@ -5,7 +5,7 @@
 // its code key, the handler file named by its Handler.
 
 import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import { extractZip } from '../../test/support/packaging.js'
@@ -32,11 +32,19 @@ export interface Packaged {
   fn(name: string): PackagedFunction
 }
 
-/** `serverless package --stage dev` in a copy of the repository; the zips land in `<work>/package`. */
-export async function packageStack(work: string): Promise<string> {
+/**
+ * `serverless package --stage dev` in a copy of the repository; the zips land in `<work>/package`.
+ * `files` (path relative to the repository → text) replace the copy's own first, e.g. the packaged
+ * rules file, which the package step then checks and compiles as it would for a deploy.
+ */
+export async function packageStack(
+  work: string,
+  files: Readonly<Record<string, string>> = {},
+): Promise<string> {
   const copy = workCopy()
   const out = join(work, 'package')
   try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(copy.root, name), text)
     await run(
       join(copy.root, 'node_modules', '.bin', 'serverless'),
       ['package', '--stage', 'dev', '--package', out],
