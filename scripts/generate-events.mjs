@@ -67,13 +67,15 @@ function sesHeaders(c) {
   // SPF: with a null reverse-path the HELO identity is checked (RFC 7208 §2.4, postmaster@helo)
   const spfIdentity = source || `postmaster@${client.helo}`
   const spfDomain = c.spfDomain ?? domainOf(spfIdentity)
-  const spfWord = VERDICT_WORD[v.spf]
+  const spfWord = v.spf === 'PROCESSING_FAILED' ? 'permerror' : VERDICT_WORD[v.spf]
   const spfWhy =
-    v.spf === 'PASS'
-      ? `(spfCheck: domain of ${spfDomain} designates ${client.ip} as permitted sender)`
-      : v.spf === 'FAIL'
-        ? `(spfCheck: domain of ${spfDomain} does not designate ${client.ip} as permitted sender)`
-        : `(spfCheck: ${client.ip} is neither permitted nor denied by domain of ${spfDomain})`
+    v.spf === 'PROCESSING_FAILED'
+      ? '(spfCheck: Error in processing SPF Record)'
+      : v.spf === 'PASS'
+        ? `(spfCheck: domain of ${spfDomain} designates ${client.ip} as permitted sender)`
+        : v.spf === 'FAIL'
+          ? `(spfCheck: domain of ${spfDomain} does not designate ${client.ip} as permitted sender)`
+          : `(spfCheck: ${client.ip} is neither permitted nor denied by domain of ${spfDomain})`
   const receivedSpf = `${spfWord} ${spfWhy} client-ip=${client.ip}; envelope-from=${spfIdentity}; helo=${client.helo};`
   const spfProp = source ? `smtp.mailfrom=${source}` : `smtp.helo=${client.helo}`
   const dkim = v.dkim === 'GRAY' ? 'dkim=none' : `dkim=${VERDICT_WORD[v.dkim]} header.i=@${c.dkimDomain}`
@@ -85,11 +87,18 @@ function sesHeaders(c) {
     ` s=224i4yxa5dv7c2xz3womw6peuasteono; d=amazonses.com; t=${Math.floor(tsMs / 1000)}; v=1;${CRLF}` +
     ` bh=${b64(rand(`sesdkim-bh:${id}`, 32))};${CRLF}` +
     ' h=From:To:Cc:Bcc:Subject:Date:Message-ID:MIME-Version:Content-Type:X-SES-RECEIPT;'
+  // With spam and virus scanning off (ScanEnabled false) SES adds no verdict headers.
+  const scan =
+    c.scanHeaders === false
+      ? []
+      : [
+          ['X-SES-Spam-Verdict', v.spam],
+          ['X-SES-Virus-Verdict', v.virus],
+        ]
   return [
     ['Return-Path', source ? `<${source}>` : '<>'],
     ['Received', received],
-    ['X-SES-Spam-Verdict', v.spam],
-    ['X-SES-Virus-Verdict', v.virus],
+    ...scan,
     ['Received-SPF', receivedSpf],
     ['Authentication-Results', authRes],
     ['X-SES-RECEIPT', receipt],
@@ -1378,6 +1387,472 @@ Jürgen Müller
   }),
 })
 
+// ---------- shapes seen in real SES events (events/README.md "Real-world shapes") ----------
+// Each case below re-creates, with reserved names, a shape that events captured from SES and
+// published in public repositories show; `shape` edits the generated event the way SES did.
+
+// 20 sender-header: commonHeaders.sender is a string, and SES keeps a folded value's CRLF
+add({
+  name: 'sender-header',
+  prefix: 'senderhdr',
+  ts: '2026-11-26T14:04:49.512Z',
+  shows:
+    'A mailing-list relay adds a Sender: header: commonHeaders.sender is a string (not an array), and the folded Subject keeps its CRLF in the event, as SES sends both.',
+  outcome: 'nobody@example.com: bounce, rule unknown-recipient, 5.1.1 → STOP_RULE_SET',
+  source: 'ap-notices+bncBD3LV5MPZUNBB@groups.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mail-relay-7.groups.example', rdns: 'mail-relay-7.groups.example', ip: '198.51.100.69' },
+  v: ALLPASS,
+  dkimDomain: 'groups.example',
+  fromDomain: 'supplier.example',
+  keepFolding: ['Subject'],
+  expect: { 'nobody@example.com': bnc('unknown-recipient', '5.1.1') },
+  shape: (event) => {
+    event.Records[0].ses.mail.commonHeaders.sender = '"Accounts Payable" <ap@supplier.example>'
+  },
+  build: (c) => ({
+    headers: [
+      ['From', '"Accounts Payable" <ap@supplier.example>'],
+      ['Sender', '"Accounts Payable" <ap@supplier.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', `Acknowledgement of receipt -${CRLF} remittance advice 2026-11-26 batch 8069682357`],
+      ['Date', rfcDate(c.tsMs - 4000, -180)],
+      ['Message-ID', '<ack.8069682357.20261126@supplier.example>'],
+      ['List-Id', '<ap-notices.groups.example>'],
+      ['Precedence', 'list'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `Remittance advice for batch 8069682357 has been received and
+will be processed within two business days.
+
+Accounts Payable
+`,
+  }),
+})
+
+// 21 reply-to-both: replyTo and reply-to in commonHeaders
+add({
+  name: 'reply-to-both',
+  prefix: 'replyto',
+  ts: '2026-11-26T15:21:33.018Z',
+  shows:
+    'commonHeaders carries the Reply-To header twice, as replyTo and as reply-to: the guide documented one spelling, events carry the other.',
+  outcome: 'alice@example.com: accept (no rule matches) → CONTINUE',
+  source: 'info@events.example',
+  recipients: ['alice@example.com'],
+  client: { helo: 'out.events.example', rdns: 'out.events.example', ip: '203.0.113.84' },
+  v: ALLPASS,
+  dkimDomain: 'events.example',
+  fromDomain: 'events.example',
+  expect: { 'alice@example.com': acc() },
+  shape: (event) => {
+    const common = event.Records[0].ses.mail.commonHeaders
+    common.replyTo = ['Registration Desk <registration@events.example>']
+    common['reply-to'] = ['Registration Desk <registration@events.example>']
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Events Team <info@events.example>'],
+      ['Reply-To', 'Registration Desk <registration@events.example>'],
+      ['To', 'alice@example.com'],
+      ['Subject', 'Your seat at the December meetup'],
+      ['Date', rfcDate(c.tsMs - 2000, 60)],
+      ['Message-ID', '<meetup-dec-seat-4471@events.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `Hello Alice,
+
+your seat for the December meetup is confirmed. Reply to this
+message to reach the registration desk.
+`,
+  }),
+})
+
+// 22 no-dmarc-verdict: an event from before SES reported DMARC
+add({
+  name: 'no-dmarc-verdict',
+  prefix: 'nodmarc',
+  ts: '2026-11-27T08:41:07.300Z',
+  shows:
+    'receipt has no dmarcVerdict (and no dmarcPolicy), as in the events AWS published for .NET and the SAM CLI; the missing verdict counts as DISABLED.',
+  outcome: 'nobody@example.com: bounce, rule unknown-recipient, 5.1.1 → STOP_RULE_SET',
+  source: 'janedoe@oldmail.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mailer.oldmail.example', rdns: 'mailer.oldmail.example', ip: '203.0.113.1' },
+  v: ALLPASS,
+  dkimDomain: 'oldmail.example',
+  fromDomain: 'oldmail.example',
+  expect: { 'nobody@example.com': bnc('unknown-recipient', '5.1.1') },
+  shape: (event) => {
+    delete event.Records[0].ses.receipt.dmarcVerdict
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Jane Doe <janedoe@oldmail.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Test Subject'],
+      ['Date', rfcDate(c.tsMs - 3000, -420)],
+      ['Message-ID', '<0123456789@oldmail.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=UTF-8'],
+    ],
+    body: `Hello, is this address still in use?
+`,
+  }),
+})
+
+// 23 no-common-headers: SES leaves out every commonHeaders field the message lacks
+add({
+  name: 'no-common-headers',
+  prefix: 'nocommon',
+  ts: '2026-11-27T10:01:06.720Z',
+  shows:
+    'An empty From: header and no To, Subject, Date or Message-ID: SES leaves every field out, commonHeaders is {}; dmarcVerdict PROCESSING_FAILED.',
+  outcome: 'nobody@example.com: bounce, rule unknown-recipient, 5.1.1 → STOP_RULE_SET',
+  source: 'noreply@receipts.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'smtp01.receipts.example', rdns: 'smtp01.receipts.example', ip: '198.51.100.200' },
+  v: { ...ALLPASS, dkim: 'GRAY', dmarc: 'PROCESSING_FAILED' },
+  dkimDomain: 'receipts.example',
+  fromDomain: 'receipts.example',
+  expect: { 'nobody@example.com': bnc('unknown-recipient', '5.1.1') },
+  shape: (event) => {
+    event.Records[0].ses.mail.commonHeaders = {}
+  },
+  build: () => ({
+    headers: [
+      ['From', ''],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+    ],
+    body: `Receipt 8073690560 acknowledged.
+`,
+  }),
+})
+
+// 24 very-old: the 1970 timestamps of AWS's own sample events, Event invocation
+add({
+  name: 'very-old',
+  prefix: 'veryold',
+  ts: '1970-01-01T00:00:00Z',
+  shows:
+    'Timestamps of 1970-01-01T00:00:00Z without milliseconds (AWS sample events), Event invocation, dmarcPolicy "reject" beside a PASS dmarcVerdict. Too old for SendBounce: decided, but not sent.',
+  outcome:
+    'nobody@example.com: bounce, rule unknown-recipient, 5.1.1 (decided; SendBounce refuses mail older than 24 hours, so nothing is sent when enforced) → STOP_RULE_SET',
+  source: 'janedoe@oldmail.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mailer.oldmail.example', rdns: 'mailer.oldmail.example', ip: '203.0.113.1' },
+  v: ALLPASS,
+  dkimDomain: 'oldmail.example',
+  fromDomain: 'oldmail.example',
+  invocationType: 'Event',
+  expect: { 'nobody@example.com': bnc('unknown-recipient', '5.1.1') },
+  shape: (event) => {
+    event.Records[0].ses.receipt.dmarcPolicy = 'reject'
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Jane Doe <janedoe@oldmail.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Test Subject'],
+      ['Date', rfcDate(c.tsMs, 0)],
+      ['Message-ID', '<0123456789.veryold@oldmail.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=UTF-8'],
+    ],
+    body: `Hello from the epoch.
+`,
+  }),
+})
+
+// 25 very-new: fields beyond the documentation pass untouched
+add({
+  name: 'very-new',
+  prefix: 'verynew',
+  ts: '2026-11-28T16:31:14.331Z',
+  shows:
+    'Fields no guide lists, of any type (receipt.action.organizationArn, a mail.tags object, a numeric eventVersion), Cc and Reply-To in commonHeaders, Message-Id spelt so, and an upper-case envelope domain.',
+  outcome: 'bob@EXAMPLE.COM: accept (no rule matches) → CONTINUE',
+  source: 'billing@vendor.example',
+  recipients: ['bob@EXAMPLE.COM'],
+  client: { helo: 'mail-oa1.vendor.example', rdns: 'mail-oa1.vendor.example', ip: '198.51.100.160' },
+  v: { ...ALLPASS, dkim: 'GRAY' },
+  dkimDomain: 'vendor.example',
+  fromDomain: 'vendor.example',
+  expect: { 'bob@EXAMPLE.COM': acc() },
+  shape: (event) => {
+    const record = event.Records[0]
+    record.eventVersion = 1.1
+    record.ses.mail.tags = { 'ses:source-tls-version': ['TLSv1.3'], 'ses:operation': ['Receive'] }
+    record.ses.mail.commonHeaders.replyTo = ['billing-help@vendor.example']
+    record.ses.receipt.action.organizationArn =
+      'arn:aws:organizations::123456789012:organization/o-exampleorgid'
+    record.ses.receipt.processingTimeMillis = String(record.ses.receipt.processingTimeMillis)
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Vendor Billing <billing@vendor.example>'],
+      ['Reply-To', 'billing-help@vendor.example'],
+      ['To', 'bob@example.com'],
+      ['Cc', 'ap@example.com'],
+      ['Subject', 'Invoice 449270 for November'],
+      ['Date', rfcDate(c.tsMs - 4000, -180)],
+      ['Message-Id', '<20261128163110.2F8E71074C4F@vendor.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Transfer-Encoding', '7bit'],
+    ],
+    body: `Invoice 449270 (EUR 1,240.00) is due on 28 December.
+`,
+  }),
+})
+
+// 26 exchange-journal: an Exchange Online journal report
+add({
+  name: 'exchange-journal',
+  prefix: 'journal',
+  ts: '2026-11-29T12:14:51.761Z',
+  shows:
+    'An Exchange Online journal report: Sender: MicrosoftExchange… (commonHeaders.sender a bare address), X-MS-Journal-Report, Auto-Submitted: auto-generated; spam and virus scanning DISABLED (no X-SES verdict headers), spfVerdict PROCESSING_FAILED, dmarcVerdict FAIL with policy none.',
+  outcome:
+    'journal@example.com: rule unknown-recipient would bounce, guard unverifiedSender (neither SPF nor DKIM passes) turns it into drop → STOP_RULE_SET',
+  source: 'JournalReports@tenant.example',
+  recipients: ['journal@example.com'],
+  client: {
+    helo: 'mail-eur01.outbound.protection.example',
+    rdns: 'mail-eur01.outbound.protection.example',
+    ip: '198.51.100.53',
+  },
+  v: { spam: 'DISABLED', virus: 'DISABLED', spf: 'PROCESSING_FAILED', dkim: 'GRAY', dmarc: 'FAIL' },
+  dmarcPolicy: 'none',
+  scanHeaders: false,
+  dkimDomain: 'tenant.example',
+  fromDomain: 'news.example',
+  expect: { 'journal@example.com': drp('unknown-recipient', 'unverifiedSender', '5.1.1') },
+  shape: (event) => {
+    const common = event.Records[0].ses.mail.commonHeaders
+    // SES decodes the encoded word in commonHeaders.from and gives Sender as a bare address.
+    common.from = ['News Desk <no.reply@news.example>']
+    common.sender = 'MicrosoftExchange329e71ec88ae@tenant.onmicrosoft.example'
+  },
+  build: (c) => {
+    const boundary = '_ba735b42-46a6-4a6d-91dc-75014d02dfc0_'
+    return {
+      headers: [
+        ['Content-Type', `multipart/mixed; boundary="${boundary}"`],
+        ['Subject', 'Quarterly survey: how small businesses work with us'],
+        ['To', 'records@tenant.example'],
+        ['From', '"=?US-ASCII?Q?News_Desk?=" <no.reply@news.example>'],
+        ['MIME-Version', '1.0'],
+        ['Sender', '<MicrosoftExchange329e71ec88ae@tenant.onmicrosoft.example>'],
+        ['Message-ID', '<c92f18b5-4df5-41e1-871c-5063b407273f@journal.report.generator>'],
+        ['Date', rfcDate(c.tsMs - 1000, 0)],
+        ['X-MS-PublicTrafficType', 'Email'],
+        ['X-MS-Journal-Report', ''],
+        ['X-MS-Exchange-Parent-Message-Id', '<16826335.363822@news.example>'],
+        ['Auto-Submitted', 'auto-generated'],
+        ['X-MS-Exchange-Generated-Message-Source', 'Journal Agent'],
+        ['X-MS-TrafficTypeDiagnostic', 'PR3PR10MB3914:JournalingReport'],
+        ['X-OriginatorOrg', 'tenant.onmicrosoft.example'],
+        ['X-MS-Exchange-CrossTenant-Network-Message-Id', '44218cb8-217d-4ec7-b41b-08d7b3a2fd0f'],
+        ['X-MS-Exchange-CrossTenant-FromEntityHeader', 'Hosted'],
+        ['X-MS-Exchange-Transport-CrossTenantHeadersStamped', 'PR3PR10MB3914'],
+      ],
+      body: `--${boundary}
+Content-Type: text/plain; charset="us-ascii"
+
+Sender: no.reply@news.example
+Subject: Quarterly survey: how small businesses work with us
+Message-Id: <16826335.363822@news.example>
+To: records@tenant.example
+
+--${boundary}
+Content-Type: message/rfc822
+
+From: News Desk <no.reply@news.example>
+To: records@tenant.example
+Subject: Quarterly survey: how small businesses work with us
+Message-ID: <16826335.363822@news.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Tell us how you work with us: five questions, two minutes.
+
+--${boundary}--
+`,
+    }
+  },
+})
+
+// 27 hundred-headers: a long relay chain, 100 entries in mail.headers, not truncated
+add({
+  name: 'hundred-headers',
+  prefix: 'hundredhdr',
+  ts: '2026-11-30T09:12:40.118Z',
+  shows:
+    'A message relayed through a long chain (Received, ARC, X- headers): exactly 100 entries in mail.headers, still under 10 KB, so not truncated; List-Unsubscribe is the last one.',
+  outcome: 'billing@example.com: bounce, rule billing-no-bulk, 5.7.1 → STOP_RULE_SET',
+  source: 'digest+bnc1@lists.vendor.example',
+  recipients: ['billing@example.com'],
+  client: {
+    helo: 'mail-out.lists.vendor.example',
+    rdns: 'mail-out.lists.vendor.example',
+    ip: '198.51.100.44',
+  },
+  v: ALLPASS,
+  dkimDomain: 'lists.vendor.example',
+  fromDomain: 'vendor.example',
+  expect: { 'billing@example.com': bnc('billing-no-bulk', '5.7.1') },
+  headerCount: 100,
+  build: (c) => {
+    const own = [
+      ['From', 'Vendor Digest <digest@vendor.example>'],
+      ['To', 'billing@example.com'],
+      ['Subject', 'Weekly price list'],
+      ['Date', rfcDate(c.tsMs - 60000, 0)],
+      ['Message-ID', '<weekly-prices-48@vendor.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+    ]
+    const hops = []
+    // 8 SES headers + hops + own + List-Unsubscribe = 100
+    const wanted = 100 - 8 - own.length - 1
+    for (let hop = 0; hops.length < wanted; hop++) {
+      hops.push([
+        'Received',
+        `from r${hop + 1}.vendor.example by r${hop}.vendor.example; ${rfcDate(c.tsMs - 1000 * hop, 0)}`,
+      ])
+      if (hops.length < wanted && hops.length % 4 === 3)
+        hops.push([`X-Trace-${hop}`, b64(rand(`trace:${hop}`, 6))])
+    }
+    return {
+      headers: [...hops, ...own, ['List-Unsubscribe', '<mailto:unsubscribe@lists.vendor.example>']],
+      body: `This week's price list is attached to the portal.
+`,
+    }
+  },
+})
+
+// 28 no-event-source: a record without eventSource and eventVersion
+add({
+  name: 'no-event-source',
+  prefix: 'nosource',
+  ts: '2026-11-30T10:17:54.164Z',
+  shows:
+    'The record has no eventSource and no eventVersion (only ses), From has an empty display name ("" <…>) and X-Auto-Response-Suppress is set.',
+  outcome: 'alice@example.com: accept (no rule matches) → CONTINUE',
+  source: 'notification@social.example',
+  recipients: ['alice@example.com'],
+  client: { helo: 'mx-out.social.example', rdns: 'outmail.social.example', ip: '203.0.113.158' },
+  v: ALLPASS,
+  dkimDomain: 'social.example',
+  fromDomain: 'social.example',
+  expect: { 'alice@example.com': acc() },
+  shape: (event) => {
+    const record = event.Records[0]
+    delete record.eventSource
+    delete record.eventVersion
+  },
+  build: (c) => ({
+    headers: [
+      ['Date', rfcDate(c.tsMs - 1000, -480)],
+      ['To', 'alice@example.com'],
+      ['Subject', 'Bob invited you to the trail run'],
+      ['From', '"" <notification@social.example>'],
+      ['Reply-to', 'noreply <noreply@social.example>'],
+      ['X-Auto-Response-Suppress', 'All'],
+      ['Message-ID', '<4134b673101baaef@www.social.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+    ],
+    body: `Bob invited you to the trail run on Saturday.
+`,
+  }),
+})
+
+// 29 unusable-recipients: recipients SES would never send are never bounced
+add({
+  name: 'unusable-recipients',
+  prefix: 'oddrcpt',
+  ts: '2026-11-30T11:40:02.905Z',
+  shows:
+    'receipt.recipients holds strings SES never sends (a display name, angle brackets, no domain) beside an ordinary unknown mailbox: only that one is bounced; the others are named in the log line.',
+  outcome:
+    'Nobody <nobody@example.com>, <ghost@example.com>, invite@: accept (never bounced, named in recipientsNeverBounced); nobody@example.com: bounce, rule unknown-recipient, 5.1.1 → CONTINUE',
+  source: 'alerts@monitor.example',
+  recipients: ['Nobody <nobody@example.com>', '<ghost@example.com>', 'invite@', 'nobody@example.com'],
+  client: { helo: 'mail.monitor.example', rdns: 'mail.monitor.example', ip: '198.51.100.90' },
+  v: ALLPASS,
+  dkimDomain: 'monitor.example',
+  fromDomain: 'monitor.example',
+  expect: {
+    'Nobody <nobody@example.com>': acc(),
+    '<ghost@example.com>': acc(),
+    'invite@': acc(),
+    'nobody@example.com': bnc('unknown-recipient', '5.1.1'),
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Monitor <alerts@monitor.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Disk usage above 90% on web-3'],
+      ['Date', rfcDate(c.tsMs - 2000, 0)],
+      ['Message-ID', '<alert-77120@monitor.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+    ],
+    body: `web-3: /var at 91% (threshold 90%).
+`,
+  }),
+})
+
+// 30 s3-action-notification: not a Lambda action event at all
+add({
+  name: 's3-action-notification',
+  prefix: 's3action',
+  ts: '2026-11-30T12:31:14.331Z',
+  shows:
+    'The notification of an S3 action (action.type S3 with bucketName and objectKey, no invocationType), sent to the function by hand or by a mis-wired rule: not a Lambda action event.',
+  outcome:
+    'not usable: answered CONTINUE with every problem named, EventsRejected counted; nothing read or sent',
+  source: 'martin.keller@acme-logistics.example',
+  recipients: ['nobody@example.com'],
+  client: { helo: 'mail.acme-logistics.example', rdns: 'mail.acme-logistics.example', ip: '198.51.100.17' },
+  v: ALLPASS,
+  dkimDomain: 'acme-logistics.example',
+  fromDomain: 'acme-logistics.example',
+  rejected: [
+    'Records[0].ses.receipt.action.type: expected "Lambda": this is not a Lambda action event',
+    'Records[0].ses.receipt.action.invocationType: Invalid option: expected one of "Event"|"RequestResponse"',
+  ],
+  shape: (event, c) => {
+    event.Records[0].ses.receipt.action = {
+      type: 'S3',
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:inbound-mail',
+      bucketName: 'inbound-mail-example',
+      objectKeyPrefix: 'inbound/',
+      objectKey: `inbound/${c.id}`,
+    }
+  },
+  build: (c) => ({
+    headers: [
+      ['From', 'Martin Keller <martin.keller@acme-logistics.example>'],
+      ['To', 'nobody@example.com'],
+      ['Subject', 'Delivery schedule'],
+      ['Date', rfcDate(c.tsMs - 2000, 60)],
+      ['Message-ID', '<s3action.4471@mail.acme-logistics.example>'],
+      ['MIME-Version', '1.0'],
+      ['Content-Type', 'text/plain; charset=us-ascii'],
+    ],
+    body: `The pallets leave on Tuesday.
+`,
+  }),
+})
+
 // ---------- build ----------
 const HEADER_LIMIT = 10 * 1024
 const enc = (s, latin1) => {
@@ -1444,9 +1919,12 @@ for (const c of cases) {
   fs.writeFileSync(path.join(OUT, `${c.id}.eml`), eml)
 
   // event
+  // SES passes some values with their folding CRLF still in (events/README.md, sender-header).
+  const keepFolding = new Set((c.keepFolding ?? []).map((name) => name.toLowerCase()))
+  const eventValue = ([name, value]) => (keepFolding.has(name.toLowerCase()) ? value : unfold(value))
   const own = Object.fromEntries(
     built.headers
-      .map((h) => [h[0].toLowerCase(), unfold(h[1])])
+      .map((h) => [h[0].toLowerCase(), eventValue(h)])
       .filter(([k]) => ['from', 'to', 'cc', 'subject', 'date', 'message-id'].includes(k)),
   )
   const commonHeaders = {}
@@ -1470,7 +1948,11 @@ for (const c of cases) {
   }
   if (c.v.dmarc === 'FAIL') receipt.dmarcPolicy = c.dmarcPolicy
   else if (c.dmarcPolicy) throw new Error('dmarcPolicy without FAIL')
-  receipt.action = { type: 'Lambda', functionArn: FUNCTION_ARN, invocationType: 'RequestResponse' }
+  receipt.action = {
+    type: 'Lambda',
+    functionArn: FUNCTION_ARN,
+    invocationType: c.invocationType ?? 'RequestResponse',
+  }
   const event = {
     Records: [
       {
@@ -1483,7 +1965,7 @@ for (const c of cases) {
             messageId: c.id,
             destination,
             headersTruncated: Boolean(c.truncateBefore),
-            headers: eventHeaders.map(([name, value]) => ({ name, value: unfold(value) })),
+            headers: eventHeaders.map((h) => ({ name: h[0], value: eventValue(h) })),
             commonHeaders,
           },
           receipt,
@@ -1491,14 +1973,25 @@ for (const c of cases) {
       },
     ],
   }
+  if (c.headerCount !== undefined) {
+    const bytes = eventHeaders.reduce((n, h) => n + headerBytes(h), 0)
+    if (eventHeaders.length !== c.headerCount || bytes > HEADER_LIMIT)
+      throw new Error(`${c.name}: ${eventHeaders.length} headers, ${bytes} bytes`)
+  }
+  c.shape?.(event, c)
   fs.writeFileSync(path.join(OUT, `${c.name}.json`), `${JSON.stringify(event, null, 2)}\n`)
 
-  const anyAccepted = Object.values(c.expect).some((r) => r.action === 'accept')
-  for (const r of c.recipients) if (!c.expect[r]) throw new Error(`no expectation for ${r}`)
-  expected[c.name] = {
-    messageId: c.id,
-    disposition: anyAccepted ? 'CONTINUE' : 'STOP_RULE_SET',
-    recipients: c.expect,
+  if (c.rejected) {
+    // Not usable: answered CONTINUE with every problem named, nothing decided.
+    expected[c.name] = { messageId: c.id, disposition: 'CONTINUE', recipients: {}, problems: c.rejected }
+  } else {
+    const anyAccepted = Object.values(c.expect).some((r) => r.action === 'accept')
+    for (const r of c.recipients) if (!c.expect[r]) throw new Error(`no expectation for ${r}`)
+    expected[c.name] = {
+      messageId: c.id,
+      disposition: anyAccepted ? 'CONTINUE' : 'STOP_RULE_SET',
+      recipients: c.expect,
+    }
   }
   readme.push(c)
   console.log(c.name.padEnd(24), c.id, eml.length, c.headerStats ? JSON.stringify(c.headerStats) : '')

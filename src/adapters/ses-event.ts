@@ -1,4 +1,3 @@
-import { SesSchema } from '@aws-lambda-powertools/parser/schemas/ses'
 import { z } from 'zod'
 import { formatPath } from '../config/problems.js'
 import { BouncerError } from '../domain/errors.js'
@@ -6,52 +5,70 @@ import type { HeaderField, ReceivedMessage, VerdictStatus } from '../domain/mess
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
 import { addressesOf, decodeHeaderValue } from './mime-text.js'
 
-/**
- * Powertools' SesSchema, widened to what SES really sends (AWS: receiving-email-notifications-
- * contents): `dmarcPolicy` only on a DMARC failure, `RequestResponse` invocations, verdicts that
- * may be DISABLED, and common headers only when the mail has them. One record per event.
+/*
+ * The SES receipt event as the handler uses it, and nothing more. Real events carry fields and
+ * shapes that no documentation or typing shows (events/README.md lists the captures studied:
+ * `commonHeaders.sender` is a string, not the `string[]` Powertools and DefinitelyTyped declare;
+ * records without `eventSource`; old events without `dmarcVerdict`), so every object is `loose`
+ * and only the fields read below are checked. A field the handler does not read can never make
+ * an event unusable, whatever its type. Field meanings: AWS, receiving-email-notifications-contents.
  */
-const upstreamRecord = SesSchema.shape.Records.element
-const upstreamMail = upstreamRecord.shape.ses.shape.mail
-const upstreamReceipt = upstreamRecord.shape.ses.shape.receipt
 
-const verdict = z.object({ status: z.enum(VERDICT_STATUSES) })
+const verdict = z.object({ status: z.enum(VERDICT_STATUSES) }).loose()
 /** An absent verdict says nothing either way: the same as a scan that was not run. */
-const optionalVerdict = verdict
-  .optional()
-  .transform((value) => value?.status ?? ('DISABLED' as VerdictStatus))
+const optionalVerdict = verdict.optional().transform((value): VerdictStatus => value?.status ?? 'DISABLED')
 
-const receipt = upstreamReceipt.extend({
-  timestamp: z.iso.datetime({ offset: true }),
-  processingTimeMillis: z.number().int().nonnegative(),
-  recipients: z.array(z.string().min(1)).min(1),
-  spamVerdict: optionalVerdict,
-  virusVerdict: optionalVerdict,
-  spfVerdict: optionalVerdict,
-  dkimVerdict: optionalVerdict,
-  dmarcVerdict: optionalVerdict,
-  dmarcPolicy: z.enum(DMARC_POLICIES).optional(),
-  action: z.object({
-    type: z.literal('Lambda'),
-    invocationType: z.enum(['Event', 'RequestResponse']),
-    functionArn: z.string(),
-    topicArn: z.string().optional(),
-  }),
-})
+const receipt = z
+  .object({
+    timestamp: z.iso.datetime({ offset: true }),
+    /** Each one is checked on its own (domain/address.ts): one odd address must not hide the rest. */
+    recipients: z.array(z.string()).min(1),
+    spamVerdict: optionalVerdict,
+    virusVerdict: optionalVerdict,
+    spfVerdict: optionalVerdict,
+    dkimVerdict: optionalVerdict,
+    dmarcVerdict: optionalVerdict,
+    /** A lowercase string, only on a DMARC failure (ses-facts §2.1). */
+    dmarcPolicy: z.enum(DMARC_POLICIES).optional(),
+    action: z
+      .object({
+        type: z.literal('Lambda', { error: 'expected "Lambda": this is not a Lambda action event' }),
+        invocationType: z.enum(['Event', 'RequestResponse']),
+      })
+      .loose(),
+  })
+  .loose()
 
-const mail = upstreamMail.extend({
-  timestamp: z.iso.datetime({ offset: true }),
-  messageId: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'expected an SES message id'),
-  commonHeaders: upstreamMail.shape.commonHeaders.partial().loose(),
-})
+const header = z.object({ name: z.string(), value: z.string() }).loose()
 
-export const SesReceiptEventSchema = SesSchema.extend({
-  Records: z
-    .array(upstreamRecord.extend({ ses: z.object({ mail, receipt }) }))
-    .length(1, 'expected exactly one record, as SES sends'),
-})
+const mail = z
+  .object({
+    /** Envelope MAIL FROM; empty for a null reverse-path. */
+    source: z.string(),
+    /** SendBounce's OriginalMessageId and the S3 key: anything else would address the wrong object. */
+    messageId: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'expected an SES message id'),
+    headersTruncated: z.boolean(),
+    headers: z.array(header),
+    /** Only `from` is read, and only when SES gives it; SES leaves out the fields a message lacks. */
+    commonHeaders: z
+      .object({ from: z.array(z.string()).optional() })
+      .loose()
+      .optional(),
+  })
+  .loose()
+
+export const SesReceiptEventSchema = z
+  .object({
+    Records: z
+      .array(z.object({ ses: z.object({ mail, receipt }).loose() }).loose())
+      .length(1, 'expected exactly one record, as SES sends'),
+  })
+  .loose()
 
 export type SesReceiptEvent = z.infer<typeof SesReceiptEventSchema>
+
+/** RFC 5322 §2.2.3: SES passes some values with their folding CRLF still in (events/README.md). */
+const FOLDING = /\r?\n(?=[ \t])/g
 
 /** The facts of a validated event in domain words. */
 export async function receivedMessageFrom(event: SesReceiptEvent): Promise<ReceivedMessage> {
@@ -59,14 +76,14 @@ export async function receivedMessageFrom(event: SesReceiptEvent): Promise<Recei
   if (record === undefined) throw new Error('unreachable: the schema requires one record')
   const { mail: m, receipt: r } = record.ses
   const headers: HeaderField[] = await Promise.all(
-    m.headers.map(async (header) => ({
-      name: header.name.toLowerCase(),
-      value: await decodeHeaderValue(header.value),
+    m.headers.map(async (field) => ({
+      name: field.name.toLowerCase(),
+      value: await decodeHeaderValue(field.value.replace(FOLDING, '')),
     })),
   )
-  const fromValues =
-    m.commonHeaders.from ?? headers.filter((header) => header.name === 'from').map((h) => h.value)
-  const fromKnown = m.commonHeaders.from !== undefined || fromValues.length > 0 || !m.headersTruncated
+  const commonFrom = m.commonHeaders?.from
+  const fromValues = commonFrom ?? headers.filter((field) => field.name === 'from').map((h) => h.value)
+  const fromKnown = commonFrom !== undefined || fromValues.length > 0 || !m.headersTruncated
   return {
     messageId: m.messageId,
     receivedAt: new Date(r.timestamp),
@@ -87,23 +104,32 @@ export async function receivedMessageFrom(event: SesReceiptEvent): Promise<Recei
   }
 }
 
-/** A malformed SES event: rejected before anything is read or sent. */
+/** An SES event the handler cannot use: let through unread (CONTINUE), never thrown back at SES. */
 export class InvalidEventError extends BouncerError {
   constructor(
     readonly problems: readonly string[],
     options?: { cause?: unknown },
   ) {
     super(
-      `Not a valid SES receipt event:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      `Not a usable SES receipt event:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
       options,
     )
   }
 }
 
-/** The schema's issues, each with its path: Powertools' ParseError carries them as its cause. */
-export function invalidEvent(error: Error): InvalidEventError {
-  if (!Array.isArray(error.cause)) return new InvalidEventError([error.message], { cause: error })
-  return invalidEventFrom(error.cause as StandardIssue[], error)
+/**
+ * The problems of an event the parser middleware refused, each with its path. Never throws:
+ * whatever the error looks like, the answer is a list of problems to log.
+ */
+export function invalidEvent(error: unknown): InvalidEventError {
+  try {
+    if (error instanceof Error && Array.isArray(error.cause)) {
+      return invalidEventFrom(error.cause as StandardIssue[], error)
+    }
+    return new InvalidEventError([error instanceof Error ? error.message : String(error)], { cause: error })
+  } catch {
+    return new InvalidEventError(['the event could not be checked'], { cause: error })
+  }
 }
 
 /** The schema's issues, each with its path (`Records[0].ses.mail.messageId: …`). */

@@ -99,10 +99,12 @@ const QuotaEnvSchema = z.object({
 
 /**
  * The quota handler's environment, checked at once: a QuotaConfig, or one ConfigError that
- * lists every problem.
+ * lists every problem (those already in `problems` included).
  */
-export function loadQuotaConfig(env: Readonly<Record<string, string | undefined>>): QuotaConfig {
-  const problems: ConfigProblem[] = []
+export function loadQuotaConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[] = [],
+): QuotaConfig {
   const vars = parseEnvironment(QuotaEnvSchema, env, problems)
   const alertTo = vars.ALERT_EMAIL_TO ?? []
   const digestTo = vars.DIGEST_EMAIL_TO ?? []

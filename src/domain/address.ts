@@ -148,6 +148,28 @@ export function formatMailbox(mailbox: Mailbox): string {
   return `${mailbox.local}@${mailbox.domain}`
 }
 
+/**
+ * Why SES would never put this string in `receipt.recipients`, which holds envelope RCPT TO
+ * addresses as bare `local@domain` (RFC 5321 §4.1.2 Forward-path without its angle brackets), or
+ * `undefined` when it looks like one. Such a recipient is never bounced: SendBounce would refuse
+ * it, and the other recipients' bounces with it.
+ */
+export function recipientProblem(recipient: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  if (/[\u0000-\u001f\u007f]/.test(recipient)) return 'control characters'
+  const text = recipient.trim()
+  if (text === '') return 'empty'
+  if (text !== recipient) return 'white space'
+  const open = text.indexOf('<')
+  if (open > 0) return 'a display name'
+  if (open === 0 || text.includes('>')) return 'angle brackets'
+  if (/\s/.test(text) && !/^"[^"]*"@[^\s@]+$/.test(text)) return 'white space'
+  const at = text.lastIndexOf('@')
+  if (at === -1 || at === text.length - 1) return 'no domain'
+  if (at === 0) return 'no local part'
+  return undefined
+}
+
 /** The addresses RFC 5321 §4.5.5 and RFC 3834 §2 say must never receive an automatic reply. */
 export function isNullSender(envelopeSender: string): boolean {
   const text = envelopeSender.trim()

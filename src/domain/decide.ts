@@ -1,4 +1,4 @@
-import { parseMailbox } from './address.js'
+import { parseMailbox, recipientProblem } from './address.js'
 import { guardAsDrop, isBounce, type RecipientDecision } from './decision.js'
 import type { MessageFacts } from './message.js'
 import {
@@ -106,13 +106,14 @@ function unreadableDecision(action: RuleAction, recipient: string): RecipientDec
 }
 
 /**
- * Bounce rules pass over postmaster, which every mail domain MUST accept (RFC 5321 §4.5.1, bare
- * `<Postmaster>` included), and over an address SES gave without a domain: SendBounce would
- * reject it and, with it, the other recipients' bounces in the same request.
+ * Bounce rules pass over postmaster, which every mail domain MUST accept (RFC 5321 §4.5.1), and
+ * over a recipient SES would never send (no domain, a display name, angle brackets: see
+ * recipientProblem): SendBounce would reject it and, with it, the other recipients' bounces in
+ * the same request.
  */
 function canBounce(recipient: string): boolean {
-  const mailbox = parseMailbox(recipient)
-  return mailbox !== undefined && mailbox.local !== 'postmaster'
+  if (recipientProblem(recipient) !== undefined) return false
+  return parseMailbox(recipient)?.local !== 'postmaster'
 }
 
 function uniqueRecipients(recipients: readonly string[]): string[] {

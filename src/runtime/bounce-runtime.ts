@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs'
-import { Logger } from '@aws-lambda-powertools/logger'
+import type { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context } from 'aws-lambda'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
-import { invalidEvent, receivedMessageFrom, type SesReceiptEvent } from '../adapters/ses-event.js'
+import {
+  InvalidEventError,
+  invalidEvent,
+  receivedMessageFrom,
+  type SesReceiptEvent,
+} from '../adapters/ses-event.js'
 import { type InboundOutcome, makeProcessInbound, type ProcessInbound } from '../app/process-inbound.js'
 import {
   formatOf,
@@ -12,7 +17,9 @@ import {
   type MessageStore,
   type Settings,
 } from '../config/load-config.js'
+import { loadLogAddresses } from '../config/log-addresses.js'
 import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import type { ReceivedMessage } from '../domain/message.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
 import {
@@ -23,6 +30,7 @@ import {
   loadYaml,
   onFirstUse,
 } from './lazy-adapters.js'
+import { addressRedactor, serviceLogger } from './log-addresses.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import {
   fixedRules,
@@ -33,6 +41,9 @@ import {
 } from './rules-provider.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
+/** Counted once per SES event the handler could not use; the stack alarms on it. */
+export const EVENTS_REJECTED_METRIC = 'EventsRejected'
+
 /** SES gives a RequestResponse invocation 30 s in all, whatever the function's own timeout. */
 const REQUEST_RESPONSE_BUDGET_MS = 30_000
 
@@ -42,7 +53,7 @@ export interface BounceRuntime {
   readonly settings: Settings
   readonly logger: Logger
   readonly metrics: Metrics
-  /** Takes the parser middleware's safe-parse result so a malformed event gets a clear error. */
+  /** Takes the parser middleware's safe-parse result: an event it cannot use is logged and let through. */
   handleReceipt(parsed: ParsedEvent, context: Context): Promise<{ disposition: string }>
 }
 
@@ -51,12 +62,13 @@ export interface BounceRuntime {
  * problem), clients, and the use case. Nothing here runs per message.
  */
 export function createBounceRuntime(env: Env = process.env): BounceRuntime {
-  const logger = new Logger({ serviceName: SERVICE_NAME })
+  const problems: ConfigProblem[] = []
+  const redactor = addressRedactor(loadLogAddresses(env, problems))
+  const logger = serviceLogger(redactor)
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
   let settings: Settings
   let rules: RulesProvider
   try {
-    const problems: ConfigProblem[] = []
     settings = loadSettings(env, problems)
     if (settings.rulesSource.kind === 'file' && formatOf(settings.rulesSource.path) === 'yaml') {
       // A YAML file (local runs: `serverless package` ships the rules compiled to JSON): the
@@ -126,10 +138,15 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
     metrics,
     async handleReceipt(parsed, context) {
       const started = performance.now()
-      if (!parsed.success) {
-        const error = invalidEvent(parsed.error)
-        logger.error('rejected a malformed SES event; nothing was read or sent', { problems: error.problems })
-        throw error
+      const message = parsed.success ? await messageOf(parsed.data) : invalidEvent(parsed.error)
+      if (message instanceof InvalidEventError) {
+        // Fail open, whatever the invocation type: SES's handling of a failed RequestResponse
+        // function is undocumented, and a retried Event cannot get any better.
+        logger.error('SES event not usable: the message continues unbounced; nothing was read or sent', {
+          problems: message.problems,
+        })
+        metrics.addMetric(EVENTS_REJECTED_METRIC, MetricUnit.Count, 1)
+        return { disposition: 'CONTINUE' }
       }
       let ruleSet: RuleSet
       try {
@@ -140,7 +157,6 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
       }
       const processInbound = processInboundFor(ruleSet)
       ledger?.useLambdaContext(context)
-      const message = await receivedMessageFrom(parsed.data)
       logger.appendKeys({ messageId: message.messageId })
       const budget =
         message.invocationType === 'RequestResponse'
@@ -166,9 +182,18 @@ export function createBounceRuntime(env: Env = process.env): BounceRuntime {
         return { disposition: 'CONTINUE' }
       }
       logOutcome(logger, outcome, performance.now() - started)
-      recordOutcomeMetrics(metrics, outcome)
+      recordOutcomeMetrics(metrics, outcome, redactor)
       return { disposition: outcome.disposition }
     },
+  }
+}
+
+/** The event's facts, or the reason they cannot be had: nothing here may throw at SES. */
+async function messageOf(event: SesReceiptEvent): Promise<ReceivedMessage | InvalidEventError> {
+  try {
+    return await receivedMessageFrom(event)
+  } catch (error) {
+    return new InvalidEventError([`(event): ${(error as Error).message}`], { cause: error })
   }
 }
 

@@ -1,4 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger'
+import type { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics } from '@aws-lambda-powertools/metrics'
 import type { SESClient } from '@aws-sdk/client-ses'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
@@ -15,8 +15,11 @@ import {
   type ReportSendingHealthDeps,
   type SendingHealthReport,
 } from '../app/report-sending-health.js'
+import { loadLogAddresses } from '../config/log-addresses.js'
+import type { ConfigProblem } from '../config/problems.js'
 import { loadQuotaConfig, type QuotaConfig, type QuotaMailConfig } from '../config/quota-config.js'
 import { type AlertState, NotificationFailedError } from '../ports/sending-health.js'
+import { addressRedactor, serviceLogger } from './log-addresses.js'
 import {
   logSendingHealth,
   recordSendingHealthMetrics,
@@ -36,11 +39,13 @@ export interface QuotaRuntime {
 
 /** The composition root, run once per cold start: configuration (or one error listing every problem), clients, use case. */
 export function createQuotaRuntime(env: Env = process.env): QuotaRuntime {
-  const logger = new Logger({ serviceName: SERVICE_NAME })
+  const problems: ConfigProblem[] = []
+  const redactor = addressRedactor(loadLogAddresses(env, problems))
+  const logger = serviceLogger(redactor)
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
   let config: QuotaConfig
   try {
-    config = loadQuotaConfig(env)
+    config = loadQuotaConfig(env, problems)
   } catch (error) {
     logger.error('refusing to start: invalid configuration', { error })
     throw error
@@ -87,7 +92,8 @@ export function createQuotaRuntime(env: Env = process.env): QuotaRuntime {
         outcome.kind === 'failed' ? [outcome.error] : [],
       )
       if (failures.length > 0) {
-        throw new NotificationFailedError(failures.map((error) => error.message).join('; '), {
+        // Lambda logs a thrown error itself, outside Powertools: its message gets the same redaction.
+        throw new NotificationFailedError(redactor.text(failures.map((error) => error.message).join('; ')), {
           cause: failures.length === 1 ? failures[0] : new AggregateError(failures),
         })
       }

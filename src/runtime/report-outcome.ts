@@ -1,11 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { InboundOutcome } from '../app/process-inbound.js'
+import { recipientProblem } from '../domain/address.js'
 import { summarizeDecision } from '../domain/decision.js'
+import type { AddressRedactor } from './log-addresses.js'
 
 /** One line per message: who was decided how and why, and what became of the bounce. Never bodies. */
 export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: number): void {
   const { message, bounce } = outcome
+  const unusable = message.recipients.flatMap((recipient) => {
+    const problem = recipientProblem(recipient)
+    return problem === undefined ? [] : [{ recipient, problem }]
+  })
   const line = {
     messageId: message.messageId,
     sender: message.envelopeSender,
@@ -16,6 +22,7 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     factsRead: outcome.factsRead,
     ...(outcome.cutOff === undefined ? {} : { cutOff: outcome.cutOff }),
     recipients: outcome.decisions.map(summarizeDecision),
+    ...(unusable.length === 0 ? {} : { recipientsNeverBounced: unusable }),
     bounce: describeBounce(outcome),
     durationMs: Math.round(durationMs),
   }
@@ -28,6 +35,9 @@ export function logOutcome(logger: Logger, outcome: InboundOutcome, durationMs: 
     logger.warn('message decided on what was read before a parsing limit', line)
   } else if (bounce.kind === 'expired') {
     logger.warn('bounce not sent: SendBounce accepts only messages received in the last 24 hours', line)
+  } else if (unusable.length > 0) {
+    // SES sends bare envelope addresses only: this event was made by hand, or SES changed.
+    logger.warn('message decided; recipients SES would never send were not bounced', line)
   } else {
     logger.info('message decided', line)
   }
@@ -57,8 +67,15 @@ function describeBounce(outcome: InboundOutcome) {
 
 const METRIC_FOR_ACTION = { accept: 'Accepted', bounce: 'Bounced', drop: 'Dropped' } as const
 
-/** Recipients per rule and action, guard drops per guard, and the fate of each bounce. */
-export function recordOutcomeMetrics(metrics: Metrics, outcome: InboundOutcome): void {
+/**
+ * Recipients per rule and action, guard drops per guard, and the fate of each bounce. A rule's
+ * name is the operator's choice and may hold an address: it is redacted like a log line.
+ */
+export function recordOutcomeMetrics(
+  metrics: Metrics,
+  outcome: InboundOutcome,
+  redactor: Pick<AddressRedactor, 'text'> = { text: (value) => value },
+): void {
   const perRule = new Map<string, { rule: string; metric: string; count: number }>()
   const perGuard = new Map<string, number>()
   for (const decision of outcome.decisions) {
@@ -74,7 +91,7 @@ export function recordOutcomeMetrics(metrics: Metrics, outcome: InboundOutcome):
   }
   for (const { rule, metric, count } of perRule.values()) {
     const single = metrics.singleMetric()
-    single.addDimension('Rule', rule)
+    single.addDimension('Rule', redactor.text(rule))
     single.addMetric(metric, MetricUnit.Count, count)
   }
   for (const [guard, count] of perGuard) {

@@ -1,7 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { addressToken } from '../../src/runtime/log-addresses.js'
 import { packageRules } from '../../src/runtime/package-rules.js'
 import {
   type BounceHandler,
@@ -17,7 +18,7 @@ import {
   receiptEvent,
   type SesEvent,
 } from '../support/events.js'
-import { captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
+import { AN_ADDRESS, captureOutput, emittedMetrics, type LogLine, lambdaContext } from '../support/lambda.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
 
@@ -87,6 +88,12 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
     const { result, lines } = await invoke(handler, receiptEvent(name))
 
     expect(result).toEqual({ disposition: expected.disposition })
+    if (expected.problems !== undefined) {
+      expect(lines.find((line) => line.level === 'ERROR')?.problems).toEqual(expected.problems)
+      expect(emittedMetrics(lines).EventsRejected).toBe(1)
+      expect(ses.requests).toHaveLength(0)
+      return
+    }
     const line = decisionLine(lines)
     const recipients = line.recipients as {
       recipient: string
@@ -200,20 +207,107 @@ describe('bounce handler through middy, against loopback S3 and SES', () => {
     })
   })
 
-  it('rejects a malformed event with every problem and its path, touching nothing', async () => {
+  it.each(['RequestResponse', 'Event'])(
+    'lets a malformed %s event through: CONTINUE, one error line with every problem and its path, EventsRejected',
+    async (invocationType) => {
+      const handler = await loadHandler()
+      const event = receiptEvent('unknown-recipient')
+      delete event.Records[0].ses.mail.messageId
+      event.Records[0].ses.receipt.recipients = []
+      event.Records[0].ses.receipt.action.invocationType = invocationType
+      const { result, error, lines } = await invokeBounce(handler, event)
+      expect(error).toBeUndefined()
+      expect(result).toEqual({ disposition: 'CONTINUE' })
+      const errors = lines.filter((line) => line.level === 'ERROR')
+      expect(errors).toHaveLength(1)
+      expect(errors[0]?.problems).toEqual([
+        'Records[0].ses.mail.messageId: Invalid input: expected string, received undefined',
+        'Records[0].ses.receipt.recipients: Too small: expected array to have >=1 items',
+      ])
+      expect(emittedMetrics(lines).EventsRejected).toBe(1)
+      expect(ses.requests).toHaveLength(0)
+    },
+  )
+
+  it.each([
+    ['null', null],
+    ['an empty object', {}],
+    ['an SNS notification', { Records: [{ EventSource: 'aws:sns', Sns: { Message: '{}' } }] }],
+    ['two records', { Records: [{}, {}] }],
+  ])('answers CONTINUE to %s, never throwing it back at SES', async (_name, event) => {
+    const handler = await loadHandler()
+    const { result, error, lines } = await invokeBounce(handler, event)
+    expect(error).toBeUndefined()
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    expect(lines.filter((line) => line.level === 'ERROR')).toHaveLength(1)
+    expect(emittedMetrics(lines).EventsRejected).toBe(1)
+  })
+
+  it('checks only what it reads: any other field may have any type', async () => {
     const handler = await loadHandler()
     const event = receiptEvent('unknown-recipient')
-    delete event.Records[0].ses.mail.messageId
-    event.Records[0].ses.receipt.recipients = []
-    const output = captureOutput()
-    try {
-      await expect(handler(event, lambdaContext())).rejects.toThrow(
-        /Records\[0\]\.ses\.mail\.messageId[\s\S]*Records\[0\]\.ses\.receipt\.recipients/,
-      )
-    } finally {
-      output.restore()
-    }
+    const record = event.Records[0]
+    delete record.eventSource
+    record.eventVersion = { major: 2 }
+    record.ses.mail.destination = 'nobody@example.com'
+    record.ses.mail.timestamp = 17
+    record.ses.mail.commonHeaders = { sender: ['x'], to: 'nobody@example.com', subject: null, date: 0 }
+    record.ses.receipt.processingTimeMillis = 'slow'
+    record.ses.receipt.action.functionArn = null
+    record.ses.receipt.newVerdict = { status: 'SOMETHING' }
+    const { result, lines } = await invoke(handler, event)
+    expect(result).toEqual({ disposition: 'STOP_RULE_SET' })
+    expect(decisionLine(lines).recipients).toMatchObject([
+      { recipient: 'nobody@example.com', action: 'bounce' },
+    ])
+    expect(ses.requestsFor('SendBounce')).toHaveLength(1)
+  })
+
+  it('never bounces a recipient SES would never send, and names it in the decision line', async () => {
+    const handler = await loadHandler()
+    const { result, lines } = await invoke(handler, receiptEvent('unusable-recipients'))
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    const line = decisionLine(lines)
+    expect(line.level).toBe('WARN')
+    expect(line.recipientsNeverBounced).toEqual([
+      { recipient: 'Nobody <nobody@example.com>', problem: 'a display name' },
+      { recipient: '<ghost@example.com>', problem: 'angle brackets' },
+      { recipient: 'invite@', problem: 'no domain' },
+    ])
+    const [send] = ses.requestsFor('SendBounce')
+    expect(send?.params['BouncedRecipientInfoList.member.1.Recipient']).toBe('nobody@example.com')
+    expect(send?.params['BouncedRecipientInfoList.member.2.Recipient']).toBeUndefined()
+  })
+
+  it('decides an event older than SendBounce allows, and sends nothing', async () => {
+    const handler = await loadHandler()
+    const event = JSON.parse(await readFile(join(EVENTS_DIR, 'very-old.json'), 'utf8'))
+    const { result, lines } = await invoke(handler, event)
+    expect(result).toEqual({ disposition: 'CONTINUE' })
+    expect(decisionLine(lines).bounce).toEqual({ outcome: 'expired', receivedAt: '1970-01-01T00:00:00.000Z' })
     expect(ses.requests).toHaveLength(0)
+  })
+
+  it('with LOG_ADDRESSES=hash logs no address for any sample, yet bounces to the real ones', async () => {
+    const key = 'bounce-test-key-0123456789abcdef0123'
+    const handler = await loadHandler({ LOG_ADDRESSES: 'hash', LOG_ADDRESS_KEY: key })
+    const lines: LogLine[] = []
+    for (const name of receiptCases()) lines.push(...(await invokeBounce(handler, receiptEvent(name))).lines)
+    expect(lines.length).toBeGreaterThan(receiptCases().length)
+    for (const line of lines) expect(JSON.stringify(line)).not.toMatch(AN_ADDRESS)
+
+    const sends = ses.requestsFor('SendBounce')
+    expect(sends.map((send) => send.params['BouncedRecipientInfoList.member.1.Recipient'])).toContain(
+      'nobody@example.com',
+    )
+    const unknown = lines.find((line) => line.messageId === expectedOutcomes['unknown-recipient']?.messageId)
+    expect(unknown?.recipients).toMatchObject([{ recipient: addressToken('nobody@example.com', key) }])
+  })
+
+  it('refuses to start with LOG_ADDRESSES=hash and no key', async () => {
+    await expect(loadHandler({ LOG_ADDRESSES: 'hash' })).rejects.toThrow(
+      /LOG_ADDRESS_KEY: required with LOG_ADDRESSES=hash/,
+    )
   })
 
   it('refuses to start on an invalid rules file, listing every problem', async () => {

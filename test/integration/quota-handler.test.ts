@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { simpleParser } from 'mailparser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { addressToken } from '../../src/runtime/log-addresses.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
-import { captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
+import { AN_ADDRESS, captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
 import { type SendDataPoint, type SesStub, startSesStub } from '../support/ses-stub.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -376,6 +377,31 @@ describe('quota handler through middy, against the loopback SES stub and dynalit
     expect(ses.requestsFor('SendEmail')).toHaveLength(2)
   })
 
+  it('with LOG_ADDRESSES=hash keeps every address out of its log lines and its error, not out of the mail', async () => {
+    const key = 'quota-test-key-0123456789abcdef0123'
+    const { handler, coldStart } = await loadHandler({
+      ...MAIL_ENV,
+      LOG_ADDRESSES: 'hash',
+      LOG_ADDRESS_KEY: key,
+    })
+    ses.failNext('SendEmail', {
+      status: 400,
+      code: 'MessageRejected',
+      message:
+        'Email address is not verified. The following identities failed the check: ses-health@example.com',
+    })
+    const { result, lines } = await invoke(handler)
+    expect((result as Error).message).toBe(
+      `SendEmail (alert to ${addressToken('ops@example.com', key)}, ${addressToken('oncall@example.com', key)}): ` +
+        `MessageRejected (HTTP 400): Email address is not verified. The following identities failed the check: ${addressToken('ses-health@example.com', key)}`,
+    )
+    expect(lines.length).toBeGreaterThan(1)
+    for (const line of [...coldStart, ...lines]) expect(JSON.stringify(line)).not.toMatch(AN_ADDRESS)
+    expect(ses.requestsFor('SendEmail')[0]?.params['Destination.ToAddresses.member.1']).toBe(
+      'ops@example.com',
+    )
+  })
+
   it('gives up within the invocation deadline when SES hangs', async () => {
     const { handler } = await loadHandler()
     ses.failNext('GetSendQuota', { delayMs: 20_000 }, 5)
@@ -427,6 +453,17 @@ describe('quota handler through middy, against the loopback SES stub and dynalit
     await invoke(handler)
     await invoke(handler)
     expect(ses.requestsFor('SendEmail')).toHaveLength(1)
+  })
+
+  it('refuses to start with LOG_ADDRESSES=hash and no key, withholding addresses from that line', async () => {
+    const output = captureOutput()
+    try {
+      await expect(loadHandler({ ...MAIL_ENV, LOG_ADDRESSES: 'hash' })).rejects.toThrow(
+        /LOG_ADDRESS_KEY: required with LOG_ADDRESSES=hash/,
+      )
+    } finally {
+      output.restore()
+    }
   })
 
   it('refuses to start on an invalid environment, listing every problem', async () => {

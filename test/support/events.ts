@@ -10,6 +10,8 @@ export interface Expected {
     string,
     { action: string; rule: string | null; guard: string | null; status: string | null }
   >
+  /** Set for an event the handler cannot use: the problems it names, in order. */
+  problems?: string[]
 }
 
 export const expectedOutcomes: Record<string, Expected> = JSON.parse(

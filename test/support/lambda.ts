@@ -52,3 +52,18 @@ export function captureOutput(): { lines(): LogLine[]; text(): string; restore()
     },
   }
 }
+
+/** Every metric value the invocation emitted (CloudWatch embedded metric format lines), by name. */
+export function emittedMetrics(lines: readonly LogLine[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {}
+  for (const line of lines) {
+    const aws = line._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined
+    for (const directive of aws?.CloudWatchMetrics ?? []) {
+      for (const metric of directive.Metrics) values[metric.Name] = line[metric.Name]
+    }
+  }
+  return values
+}
+
+/** Anything shaped like a mail address (not a package path such as node_modules/@aws-sdk/core). */
+export const AN_ADDRESS = /[\p{L}\p{N}!#$%&'*+=?^_`{|}~.-]+@[\p{L}\p{N}-]+\.[\p{L}\p{N}.-]+/u

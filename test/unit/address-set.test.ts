@@ -4,10 +4,39 @@ import {
   isNullSender,
   normalizeDomain,
   parseMailbox,
+  recipientProblem,
   senderKeys,
 } from '../../src/domain/address.js'
 import { AddressSet, PatternError } from '../../src/domain/address-set.js'
 import { BouncerError } from '../../src/domain/errors.js'
+
+describe('recipientProblem: what SES never puts in receipt.recipients', () => {
+  it.each([
+    'alice@example.com',
+    'Alice.Example+tag@Sub.Example.COM',
+    '76604931-1@PRD.INBOX.EXAMPLE',
+    '"john doe"@example.com',
+    'jörg@bücher.example',
+  ])('accepts the bare address %j', (recipient) => {
+    expect(recipientProblem(recipient)).toBeUndefined()
+  })
+
+  it.each([
+    ['Nobody <nobody@example.com>', 'a display name'],
+    ['"Doe, John" <john@example.com>', 'a display name'],
+    ['<nobody@example.com>', 'angle brackets'],
+    ['nobody@example.com>', 'angle brackets'],
+    ['invite@', 'no domain'],
+    ['postmaster', 'no domain'],
+    ['@example.com', 'no local part'],
+    ['', 'empty'],
+    [' nobody@example.com', 'white space'],
+    ['bob smith@example.com', 'white space'],
+    ['nobody@example.com\r\nBcc: x@example.com', 'control characters'],
+  ])('names the problem of %j: %s', (recipient, problem) => {
+    expect(recipientProblem(recipient)).toBe(problem)
+  })
+})
 
 describe('parseMailbox', () => {
   it('lower-cases, strips angle brackets, a sub-address tag and a trailing dot', () => {

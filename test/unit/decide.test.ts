@@ -625,8 +625,18 @@ describe('postmaster and addresses without a domain', () => {
     when: { recipient: { notIn: [alice@example.com] } }
     bounce: { type: DoesNotExist }`)
 
-  it.each(['postmaster', 'Postmaster@example.com', 'postmaster@other.example', 'no-domain'])(
-    'never bounces %s (RFC 5321 §4.5.1; SendBounce needs a domain): bounce rules pass it over',
+  it.each([
+    'postmaster',
+    'Postmaster@example.com',
+    'postmaster@other.example',
+    'no-domain',
+    'invite@',
+    'Nobody <nobody@example.com>',
+    '<nobody@example.com>',
+    ' nobody@example.com',
+    'nobody@example.com\r\n',
+  ])(
+    'never bounces %j (RFC 5321 §4.5.1; SES never sends it, SendBounce would refuse it): bounce rules pass it over',
     (recipient) => {
       expect(verdicts(set(), facts(to(recipient)))).toEqual([`${recipient}:accept`])
     },
