@@ -4,7 +4,6 @@
 import { register } from 'tsx/esm/api'
 
 process.env.AWS_EC2_METADATA_DISABLED ??= 'true'
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 // Output piped into `head` and closed early: stop quietly, as other tools do.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0)

@@ -11,7 +11,6 @@ class LocalStageGuard {
     const stage = () => options.stage ?? serverless.service.provider.stage
     if ((options.stage ?? 'local') === 'local') {
       process.env.AWS_EC2_METADATA_DISABLED = 'true'
-      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
     }
     const refuse = () => {
       if (stage() === 'local') {
