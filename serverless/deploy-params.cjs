@@ -18,6 +18,8 @@ const CONFIGURATION_SET = /^[A-Za-z0-9_-]{1,64}$/
 const RESERVED_DOMAIN = /(^|\.)(example\.(com|net|org)|example|test|invalid|localhost)$/i
 const MAX_RECIPIENTS = 100 // per receipt rule (SES quotas)
 const BOOLEAN = ['true', 'false']
+// The function refuses a shorter key at cold start (src/config/log-addresses.ts).
+const MIN_LOG_ADDRESS_KEY = 32
 
 const text = (value) => (value === undefined || value === null ? '' : String(value))
 const list = (value) =>
@@ -102,6 +104,16 @@ function checkDeployParams(p) {
   oneOf('dryRun', BOOLEAN)
   oneOf('tlsPolicy', ['Optional', 'Require'])
   oneOf('invocationType', ['RequestResponse', 'Event'])
+  oneOf('logAddresses', ['full', 'domain', 'hash'])
+  const logAddressKey = text(p.logAddressKey)
+  if (text(p.logAddresses) === 'hash' && logAddressKey.length < MIN_LOG_ADDRESS_KEY) {
+    problem(
+      'logAddressKey',
+      logAddressKey === ''
+        ? `required with logAddresses=hash: a secret of at least ${MIN_LOG_ADDRESS_KEY} characters (openssl rand -hex 32)`
+        : `expected at least ${MIN_LOG_ADDRESS_KEY} characters, got ${logAddressKey.length}`,
+    )
+  }
 
   const prefix = text(p.mailPrefix)
   if (!/^[A-Za-z0-9!_.*'()/-]+\/$/.test(prefix) || prefix.startsWith('/')) {

@@ -5,6 +5,7 @@ import { BouncerError } from '../domain/errors.js'
 import type { InvocationType } from '../domain/message.js'
 import { check } from './check.js'
 import { sesEvent } from './event.js'
+import { hashAddress } from './hash-address.js'
 import { type Output, outputTo } from './output.js'
 import { replay } from './replay.js'
 import { UsageError } from './usage.js'
@@ -171,12 +172,29 @@ ${FACTS_HELP}`,
       )
     },
   },
+  'hash-address': {
+    synopsis: 'hash-address <address>...',
+    summary: 'the token LOG_ADDRESSES=hash logs for an address, to search the logs for it',
+    help: `Prints, for each address, the token the functions log in its place with LOG_ADDRESSES=hash:
+the first 96 bits of HMAC-SHA256 keyed by LOG_ADDRESS_KEY (the deployed key, from the
+environment), after the normalisation the rules use, so every spelling of one mailbox (case,
++tag, BATV signature, angle brackets) gives one token. Search the logs for it.
+
+  read -rs LOG_ADDRESS_KEY && export LOG_ADDRESS_KEY && npx ses-bouncer hash-address alice@example.com`,
+    options: {},
+    async run(_values, positionals, env, output) {
+      output.text(hashAddress(positionals, env))
+      return 0
+    },
+  },
 }
+
+const NAME_WIDTH = Math.max(...Object.keys(COMMANDS).map((name) => name.length))
 
 export const USAGE = `Usage: ses-bouncer <command> [options]
 
 ${Object.entries(COMMANDS)
-  .map(([name, command]) => `  ${name.padEnd(9)} ${command.summary}`)
+  .map(([name, command]) => `  ${name.padEnd(NAME_WIDTH + 1)} ${command.summary}`)
   .join('\n')}
 
 Run \`ses-bouncer <command> --help\` for its options.

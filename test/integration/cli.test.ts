@@ -6,6 +6,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { SesReceiptEventSchema } from '../../src/adapters/ses-event.js'
 import { runCli } from '../../src/cli/main.js'
+import { addressToken } from '../../src/runtime/log-addresses.js'
 import { EVENTS_DIR, expectedOutcomes, messageBytes } from '../support/events.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 
@@ -563,6 +564,27 @@ describe('usage', () => {
     expect(bare.stderr).toMatch(/^Usage: ses-bouncer <command>/)
     expect((await runCli(['--help'], env)).code).toBe(0)
     expect((await runCli(['frobnicate'], env)).code).toBe(2)
+  })
+})
+
+describe('ses-bouncer hash-address', () => {
+  const key = 'cli-test-key-0123456789abcdef0123456'
+
+  it('prints the token the logs hold for each address, one mailbox one token', async () => {
+    const result = await runCli(['hash-address', 'Alice+news@Example.com', 'bob@example.org'], {
+      LOG_ADDRESS_KEY: key,
+    })
+    expect(result.code).toBe(0)
+    expect(result.stdout).toBe(
+      `${addressToken('alice@example.com', key)}  Alice+news@Example.com\n${addressToken('bob@example.org', key)}  bob@example.org\n`,
+    )
+  })
+
+  it('needs the key and an address', async () => {
+    const noKey = await runCli(['hash-address', 'alice@example.com'], {})
+    expect(noKey.code).toBe(1)
+    expect(noKey.stderr).toContain('LOG_ADDRESS_KEY: required with LOG_ADDRESSES=hash')
+    expect((await runCli(['hash-address'], { LOG_ADDRESS_KEY: key })).code).toBe(2)
   })
 })
 

@@ -319,6 +319,8 @@ beforeAll(async () => {
         'throttlesAlarmThreshold=10',
         'bounceConcurrency=none',
         'bounceRatePerSecond=0.5',
+        'logAddresses=hash',
+        'logAddressKey=0123456789abcdef0123456789abcdef',
       ].flatMap((param) => ['--param', param]),
     ]),
     packageFails([
@@ -469,7 +471,12 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       },
     })
     expect(resource(variant, 'BounceLambdaFunction', 'AWS::Lambda::Function').Environment).toMatchObject({
-      Variables: { MAIL_PREFIX: 'mail/', BOUNCE_SENDER: 'postmaster@acme.example.org' },
+      Variables: {
+        MAIL_PREFIX: 'mail/',
+        BOUNCE_SENDER: 'postmaster@acme.example.org',
+        LOG_ADDRESSES: 'hash',
+        LOG_ADDRESS_KEY: '0123456789abcdef0123456789abcdef',
+      },
     })
   })
 
@@ -534,6 +541,8 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         // Checked and compiled at package time (serverless/packaged-rules.cjs).
         RULES_FILE: 'bounce-rules.compiled.json',
         BOUNCE_QUEUE_URL: QUEUE_URL,
+        LOG_ADDRESSES: 'full',
+        LOG_ADDRESS_KEY: '',
       }),
     })
     expect(resource(dev, 'BounceLambdaEvConf', 'AWS::Lambda::EventInvokeConfig')).toEqual({
@@ -557,6 +566,7 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
       Variables: expect.objectContaining({
         IDEMPOTENCY_TABLE: 'ses-bouncer-dev-state',
         ALERT_EMAIL_FROM: '',
+        LOG_ADDRESSES: 'full',
       }),
     })
     const [[, rule] = []] = ofType(dev, 'AWS::Events::Rule')
@@ -569,6 +579,7 @@ describe('npm run package: the whole stack as CloudFormation, offline', () => {
         ALERT_EMAIL_FROM: 'health@acme.example.org',
         ALERT_EMAIL_TO: 'ops@acme.example.org',
         SES_CONFIGURATION_SET: 'ops-mail',
+        LOG_ADDRESSES: 'hash',
       }),
     })
   })

@@ -24,6 +24,8 @@ const valid: Params = {
   tlsPolicy: 'Optional',
   invocationType: 'RequestResponse',
   dryRun: 'false',
+  logAddresses: 'full',
+  logAddressKey: '',
   alarmEmail: '',
   quotaAlarmPercent: '80',
   alertEmailTo: '',
@@ -153,6 +155,21 @@ describe('serverless/deploy-params.cjs', () => {
       "bounceConcurrency: expected the bounce function's reserved concurrency (a whole number of at least 1) or none, got '0'",
     ])
     expect(plugin.checkDeployParams({ ...valid, bounceConcurrency: 'unlimited' })).toHaveLength(1)
+  })
+
+  it('checks how addresses are logged, and the key that hash needs', () => {
+    const key = 'a'.repeat(64)
+    expect(plugin.checkDeployParams({ ...valid, logAddresses: 'domain' })).toEqual([])
+    expect(plugin.checkDeployParams({ ...valid, logAddresses: 'hash', logAddressKey: key })).toEqual([])
+    expect(plugin.checkDeployParams({ ...valid, logAddresses: 'hash' })).toEqual([
+      'logAddressKey: required with logAddresses=hash: a secret of at least 32 characters (openssl rand -hex 32)',
+    ])
+    expect(plugin.checkDeployParams({ ...valid, logAddresses: 'hash', logAddressKey: 'short' })).toEqual([
+      'logAddressKey: expected at least 32 characters, got 5',
+    ])
+    expect(plugin.checkDeployParams({ ...valid, logAddresses: 'sha256' })).toEqual([
+      "logAddresses: expected one of full, domain, hash, got 'sha256'",
+    ])
   })
 
   it('checks the rules-from-S3 parameters', () => {
