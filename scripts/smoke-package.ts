@@ -8,11 +8,11 @@
  * scheduled event against the SES stand-in.
  */
 import { execFile } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startSesStub } from '../test/support/ses-stub.js'
+import { repositoryCopy } from '../test/support/work-copy.js'
 
 const root = join(import.meta.dirname, '..')
 const run = promisify(execFile)
@@ -64,19 +64,6 @@ for (const { name, event } of JSON.parse(eventsJson)) {
   chunks = []
 }
 `
-
-/** A copy of the repository to package in, node_modules linked (osls builds into <service>/.serverless). */
-function workCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ses-bouncer-smoke-'))
-  const skip = new Set(['node_modules', '.git', '.serverless', '.esbuild', 'coverage', 'dist', '.bench'])
-  cpSync(root, join(dir, 'repo'), {
-    recursive: true,
-    filter: (source) => !skip.has(source.slice(root.length + 1).split('/')[0] ?? ''),
-  })
-  symlinkSync(join(root, 'node_modules'), join(dir, 'repo', 'node_modules'), 'dir')
-  mkdirSync(join(dir, 'home'))
-  return dir
-}
 
 interface PackagedFunction {
   readonly dir: string
@@ -194,7 +181,7 @@ const report = (check: string, problem: string | undefined) => {
   if (problem !== undefined) failures.push(check)
 }
 
-const work = workCopy()
+const work = repositoryCopy('ses-bouncer-smoke-')
 try {
   const functions = await packageFunctions(work)
   const bounce = functions.bounce as PackagedFunction
