@@ -202,7 +202,11 @@ describe('odd addresses in receipt.recipients and mail.source (sample rules)', (
     const outcomes = outcomeLines(lines)
     expect(outcomes, JSON.stringify(lines)).toHaveLength(1)
     const [line] = outcomes as [LogLine]
-    expect(line.message).toBe('message decided')
+    expect(line.message).toBe(
+      line.recipientsNeverBounced === undefined
+        ? 'message decided'
+        : 'message decided; recipients SES would never send were not bounced',
+    )
     const decided = Object.fromEntries(
       (line.recipients as Decision[]).map(({ recipient, action, rule, guard }) => [
         recipient,
@@ -211,7 +215,7 @@ describe('odd addresses in receipt.recipients and mail.source (sample rules)', (
     )
     const sends = ses.requestsFor('SendBounce')
     expect(sends.length).toBeLessThanOrEqual(1)
-    return { result, decided, send: sends[0] }
+    return { result, decided, send: sends[0], neverBounced: line.recipientsNeverBounced }
   }
 
   /** Every `BouncedRecipientInfoList.member.N.Recipient` of the request, in order. */
@@ -249,6 +253,12 @@ describe('odd addresses in receipt.recipients and mail.source (sample rules)', (
     const first = await decide(recipients)
     expect(first.decided).toEqual(ODD_RECIPIENTS)
     expect(first.result).toEqual({ disposition: 'CONTINUE' })
+    // Spellings SES never gives in receipt.recipients are decided, never bounced, and named.
+    expect(first.neverBounced).toEqual([
+      { recipient: '<alice@example.com>', problem: 'angle brackets' },
+      { recipient: ' Alice+Tag@Example.COM. ', problem: 'white space' },
+      { recipient: 'postmaster', problem: 'no domain' },
+    ])
     const bounced = bouncedRecipients(first.send?.params ?? {})
     expect(bounced).toEqual(recipients.filter((recipient) => ODD_RECIPIENTS[recipient] !== 'accept'))
     // Byte for byte: what SendBounce names is a recipient of the original message, as SES spelled it.
