@@ -8,7 +8,7 @@
  * scheduled event against the SES stand-in.
  */
 import { execFile } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startSesStub } from '../test/support/ses-stub.js'
@@ -33,9 +33,9 @@ interface Invocation {
 
 /** Loads the handler as Lambda does and runs each event in turn; one JSON result per event. */
 const DRIVER = `
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
-const [handlerSpec, eventsJson] = process.argv.slice(1)
+const [handlerSpec, eventsFile] = process.argv.slice(1)
 const dot = handlerSpec.lastIndexOf('.')
 const base = process.env.LAMBDA_TASK_ROOT + '/' + handlerSpec.slice(0, dot)
 const file = ['.js', '.mjs', '.cjs'].map((ext) => base + ext).find((candidate) => existsSync(candidate))
@@ -56,7 +56,7 @@ const context = (name) => ({
   getRemainingTimeInMillis: () => 20000, done() {}, fail() {}, succeed() {},
 })
 // The cold start's lines go with the first invocation, as in the function's log stream.
-for (const { name, event } of JSON.parse(eventsJson)) {
+for (const { name, event } of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
   let outcome
   try { outcome = { result: await handler(event, context(name)) } } catch (error) { outcome = { error: String(error) } }
   const lines = chunks.join('').split('\\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line))
@@ -106,14 +106,19 @@ async function packageFunctions(dir: string): Promise<Record<string, PackagedFun
   return functions
 }
 
+let invocations = 0
+
 async function invoke(
   fn: PackagedFunction,
   events: { name: string; event: unknown }[],
   env: Record<string, string>,
 ): Promise<Invocation[]> {
+  // A file, not an argument: the samples together are larger than one argument may be (E2BIG).
+  const eventsFile = join(fn.dir, '..', `events-${invocations++}.json`)
+  writeFileSync(eventsFile, JSON.stringify(events))
   const { stdout } = await run(
     process.execPath,
-    ['--input-type=module', '-e', DRIVER, fn.handler, JSON.stringify(events)],
+    ['--input-type=module', '-e', DRIVER, fn.handler, eventsFile],
     {
       cwd: fn.dir,
       env: {
