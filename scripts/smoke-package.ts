@@ -8,11 +8,11 @@
  * scheduled event against the SES stand-in.
  */
 import { execFile } from 'node:child_process'
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startSesStub } from '../test/support/ses-stub.js'
-import { repositoryCopy } from '../test/support/work-copy.js'
+import { type WorkCopy, workCopy } from './work-copy.js'
 
 const root = join(import.meta.dirname, '..')
 const run = promisify(execFile)
@@ -71,14 +71,15 @@ interface PackagedFunction {
   readonly environment: Record<string, string>
 }
 
-async function packageFunctions(dir: string): Promise<Record<string, PackagedFunction>> {
-  const repo = join(dir, 'repo')
+/** `serverless package --stage dev` in the copy, with the Node running this script; each zip unpacked. */
+async function packageFunctions(copy: WorkCopy): Promise<Record<string, PackagedFunction>> {
+  const repo = copy.root
   await run(
     process.execPath,
     [join(repo, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'dev'],
     {
       cwd: repo,
-      env: { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), AWS_EC2_METADATA_DISABLED: 'true' },
+      env: copy.env(),
       timeout: 300_000,
     },
   )
@@ -89,7 +90,7 @@ async function packageFunctions(dir: string): Promise<Record<string, PackagedFun
   for (const name of ['bounce', 'quota']) {
     const resource = template.Resources[`${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`]
     if (resource === undefined) throw new Error(`no ${name} function in the template`)
-    const unpacked = join(dir, name)
+    const unpacked = join(copy.root, '..', name)
     mkdirSync(unpacked)
     await run('unzip', ['-q', join(repo, '.serverless', `${name}.zip`), '-d', unpacked])
     const variables =
@@ -186,9 +187,9 @@ const report = (check: string, problem: string | undefined) => {
   if (problem !== undefined) failures.push(check)
 }
 
-const work = repositoryCopy('ses-bouncer-smoke-')
+const copy = workCopy()
 try {
-  const functions = await packageFunctions(work)
+  const functions = await packageFunctions(copy)
   const bounce = functions.bounce as PackagedFunction
   const quota = functions.quota as PackagedFunction
   console.log(
@@ -235,7 +236,7 @@ try {
 } catch (error) {
   report('package', (error as Error).message)
 } finally {
-  rmSync(work, { recursive: true, force: true })
+  copy.remove()
 }
 
 const checks = failures.length === 0 ? 'every check passed' : `${failures.length} check(s) failed`

@@ -18,7 +18,7 @@ import {
   receiptEvent,
   type SesEvent,
 } from '../support/events.js'
-import { AN_ADDRESS, captureOutput, emittedMetrics, type LogLine, lambdaContext } from '../support/lambda.js'
+import { AN_ADDRESS, emittedMetrics, type LogLine } from '../support/lambda.js'
 import { type S3Server, startS3Server } from '../support/s3-server.js'
 import { type SesStub, startSesStub } from '../support/ses-stub.js'
 
