@@ -405,7 +405,7 @@ describe('ses-bouncer replay', () => {
     expect(rows[0]).toBe(
       'message,messageId,sender,recipient,decision,rule,status,guard,returns,evidence,error',
     )
-    expect(rows).toHaveLength(1 + 25)
+    expect(rows).toHaveLength(1 + 36)
     expect(rows).toContainEqual(
       `${join(EVENTS_DIR, `${expectedOutcomes['blocked-sender']?.messageId}.eml`)},${expectedOutcomes['blocked-sender']?.messageId},offers@spam.example,alice@example.com,drop,blocked-senders,,,STOP_RULE_SET,"envelope sender offers@spam.example is in blocked-senders.txt line 2: ""*@spam.example""",`,
     )
