@@ -36,9 +36,11 @@ const SenderEnvSchema = z.object({
   AWS_REGION: optionalText,
 })
 
-/** Checked at once: a SenderConfig, or one ConfigError listing every problem. */
-export function loadSenderConfig(env: Readonly<Record<string, string | undefined>>): SenderConfig {
-  const problems: ConfigProblem[] = []
+/** Checked at once: a SenderConfig, or one ConfigError listing every problem (those in `problems` too). */
+export function loadSenderConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[] = [],
+): SenderConfig {
   const vars = parseEnvironment(SenderEnvSchema, env, problems)
   if (problems.length > 0) throw new ConfigError(problems, 'bounce sender environment')
   const dryRun = vars.DRY_RUN === true

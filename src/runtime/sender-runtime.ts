@@ -1,11 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
-import { Logger } from '@aws-lambda-powertools/logger'
+import type { Logger } from '@aws-lambda-powertools/logger'
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { MemorySlotStore } from '../adapters/memory-slot-store.js'
 import { decodeQueuedBounce } from '../adapters/queued-bounce-message.js'
 import { makeSendPace, paceTiming } from '../app/send-pace.js'
 import { makeSendQueuedBounce, type QueuedBounceOutcome } from '../app/send-queued-bounce.js'
+import { loadLogAddresses } from '../config/log-addresses.js'
+import type { ConfigProblem } from '../config/problems.js'
 import { loadSenderConfig, type SenderConfig } from '../config/sender-config.js'
 import type { QueuedBounce } from '../domain/queued-bounce.js'
 import { TransientFailureError } from '../ports/index.js'
@@ -15,6 +17,7 @@ import {
   lazySesBounceSender,
   lazySqsDeadLetters,
 } from './lazy-adapters.js'
+import { addressRedactor, serviceLogger } from './log-addresses.js'
 import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
 
 /**
@@ -39,11 +42,12 @@ class RetryLaterError extends TransientFailureError {}
 
 /** The composition root of handlers/send-bounces.ts, run once per cold start. */
 export function createSenderRuntime(env: Env = process.env): SenderRuntime {
-  const logger = new Logger({ serviceName: SERVICE_NAME })
+  const problems: ConfigProblem[] = []
+  const logger = serviceLogger(addressRedactor(loadLogAddresses(env, problems)))
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
   let config: SenderConfig
   try {
-    config = loadSenderConfig(env)
+    config = loadSenderConfig(env, problems)
   } catch (error) {
     logger.error('refusing to start: invalid configuration', { error })
     throw error

@@ -7,7 +7,7 @@ import { queuedBounceEvent } from '../../scripts/queued-bounce-event.js'
 import { coldStartBounceHandler, invokeBounce, outcomeLine } from '../support/bounce-handler.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
 import { EVENTS_DIR, receiptEvent } from '../support/events.js'
-import { captureOutput, type LogLine } from '../support/lambda.js'
+import { AN_ADDRESS, captureOutput, type LogLine } from '../support/lambda.js'
 import {
   bounceLines,
   coldStartSenderHandler,
@@ -434,6 +434,28 @@ describe('the sender (handlers/send-bounces.ts) drained like Lambda’s SQS even
       bounceMessageId: null,
     })
     expect(sendBounces()).toHaveLength(1)
+  })
+
+  it('with LOG_ADDRESSES=hash logs no address, even SES’s own error text, yet sends to the real ones', async () => {
+    const key = 'sender-test-key-0123456789abcdef0123'
+    const q = await bounceQueue()
+    const { body, request } = queuedBody()
+    await q.send(body)
+    ses.failNext('SendBounce', {
+      status: 400,
+      code: 'MessageRejected',
+      message:
+        'Email address is not verified. The following identities failed the check: mailer-daemon@example.com',
+    })
+    const sender = await coldStartSenderHandler(senderEnv({ LOG_ADDRESSES: 'hash', LOG_ADDRESS_KEY: key }))
+    const { lines } = await deliver(q.source(), sender)
+    expect(bounceLines(lines)[0]).toMatchObject({ message: 'bounce refused by SES for good; not retried' })
+    for (const line of lines) expect(JSON.stringify(line)).not.toMatch(AN_ADDRESS)
+    const [send] = sendBounces()
+    expect(send?.params['BouncedRecipientInfoList.member.1.Recipient']).toBe(
+      request.BouncedRecipientInfoList[0]?.Recipient,
+    )
+    expect(request.BouncedRecipientInfoList[0]?.Recipient).toMatch(AN_ADDRESS)
   })
 
   it('older than 24 hours when its turn comes: expired, logged, counted, deleted, not sent', async () => {
