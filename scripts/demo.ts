@@ -37,8 +37,9 @@ const receiptEvents = readdirSync(eventsDir)
     name: file.slice(0, -5),
     event: JSON.parse(readFileSync(join(eventsDir, file), 'utf8')),
   }))
-  // Receipt events, even those SES sent without eventSource; not the schedule or the data files.
-  .filter(({ event }) => Array.isArray(event?.Records))
+  // Receipt events, even those SES sent without eventSource; not the schedule, the queued bounce
+  // (the sender function's SQS event) or the data files.
+  .filter(({ event }) => event?.Records?.[0]?.ses !== undefined)
 
 const showLogs = process.argv.slice(2).includes('--logs')
 
