@@ -4,7 +4,8 @@ import { dirname, join, posix } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type WorkCopy, workCopy } from '../../scripts/work-copy.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
-import { EVENTS_DIR, expectedOutcomes, messageBytes, receiptEvent } from '../support/events.js'
+import { EVENTS_DIR, expectedOutcomes, messageBytes, receiptCases, receiptEvent } from '../support/events.js'
+import { AN_ADDRESS, type LogLine } from '../support/lambda.js'
 import {
   extractZip,
   PACKAGE_TIMEOUT_MS,
@@ -241,5 +242,48 @@ describe('the packaged bounce function, run from its zip as Lambda runs it', () 
       ),
     )
     expect(run.stdout).not.toContain('refusing to start')
+  })
+
+  it('decides every sample event as expected from the zip, and with LOG_ADDRESSES=hash logs no address', async () => {
+    const names = receiptCases()
+    const run = await runPackaged(
+      directory,
+      'handlers/bounce.handler',
+      names.map((name) => receiptEvent(name)),
+      {
+        PATH: dirname(process.execPath),
+        RULES_FILE: 'bounce-rules.compiled.json',
+        MAIL_DIR: EVENTS_DIR,
+        DRY_RUN: 'true',
+        LOG_ADDRESSES: 'hash',
+        LOG_ADDRESS_KEY: 'packaged-test-key-0123456789abcdef0123',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_LAMBDA_FUNCTION_NAME: 'ses-bouncer-dev-bounce',
+      },
+    )
+    expect(run.results.map((outcome) => outcome.result)).toEqual(
+      names.map(() => ({ disposition: 'CONTINUE' })),
+    )
+    const lines = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => line.startsWith('{'))
+    expect(lines.length).toBeGreaterThan(names.length)
+    for (const line of lines) expect(line).not.toMatch(AN_ADDRESS)
+    const logged = lines.map((line) => JSON.parse(line) as LogLine)
+    for (const name of names) {
+      const expected = expectedOutcomes[name]
+      if (expected?.problems !== undefined) {
+        expect(logged.find((line) => Array.isArray(line.problems))?.problems, name).toEqual(expected.problems)
+        continue
+      }
+      const decided = logged.find((line) => line.messageId === expected?.messageId && 'recipients' in line)
+      expect(
+        (
+          decided?.recipients as { action: string; rule: string | null; guard: string | null }[] | undefined
+        )?.map(({ action, rule, guard }) => ({ action, rule, guard })),
+        name,
+      ).toEqual(
+        Object.values(expected?.recipients ?? {}).map(({ action, rule, guard }) => ({ action, rule, guard })),
+      )
+    }
   })
 })
