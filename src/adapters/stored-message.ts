@@ -58,7 +58,8 @@ function receivedDate(received: string | undefined): Date | undefined {
 
 function recipientsOf(headers: readonly HeaderField[]): string[] {
   const received = headers.find((header) => header.name === 'received')?.value ?? ''
-  const single = /\bfor\s+<?([^\s<>;]+@[^\s<>;]+)>?\s*;/i.exec(received)?.[1]
+  // '@' in neither class: with it, a long `for a@a@a@…` without ';' backtracks quadratically.
+  const single = /\bfor\s+<?([^\s<>;@]+@[^\s<>;@]+)>?\s*;/i.exec(received)?.[1]
   if (single !== undefined) return [single]
   const addresses = headers
     .filter((header) => header.name === 'to' || header.name === 'cc')
