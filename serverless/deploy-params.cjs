@@ -7,7 +7,8 @@
  * that stage "dev" carries as placeholders for `npm run package`.
  */
 
-const ADDRESS = /^[^\s@<>",]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
+// Kept equal to mailAddress in src/config/environment.ts.
+const ADDRESS = /^[^\s@<>"(),;:[\]\\\p{Cc}\p{Cf}]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/u
 // SES receipt rule recipients: an address, a domain, or a leading-dot domain for its subdomains.
 const DOMAIN = /^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
 // Receipt rule and rule set names: letters, digits, . _ -, starting and ending with a letter or
@@ -32,7 +33,11 @@ const domainOf = (entry) => entry.slice(entry.lastIndexOf('@') + 1).replace(/^\.
 /** Every problem with the parameters, as `name: message`; empty when all is well. */
 function checkDeployParams(p) {
   const problems = []
-  const problem = (name, message) => problems.push(`${name}: ${message}`)
+  // A control or bidi character in a value is shown as \u{…}, never sent to the terminal as is.
+  const problem = (name, message) =>
+    problems.push(
+      `${name}: ${message.replace(/[\p{Cc}\p{Cf}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`)}`,
+    )
   const oneOf = (name, allowed) => {
     if (!allowed.includes(text(p[name])))
       problem(name, `expected one of ${allowed.join(', ')}, got '${text(p[name])}'`)

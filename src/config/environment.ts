@@ -3,9 +3,16 @@ import { type ConfigProblem, zodProblems } from './problems.js'
 
 /** Schemas shared by the functions' environments (and the rules file's addresses). */
 
-export const mailAddress = z.string().regex(/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/, {
-  error: 'expected an address like mailer-daemon@example.com',
-})
+/**
+ * An address SES can send from: no space, quote, bracket or list separator, no control or format
+ * character (a bidi override would show the operator one address and the recipient another), and
+ * a domain in ASCII (an IDN as its xn-- form). Kept equal to ADDRESS in serverless/deploy-params.cjs.
+ */
+export const mailAddress = z
+  .string()
+  .regex(/^[^\s@<>"(),;:[\]\\\p{Cc}\p{Cf}]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/u, {
+    error: 'expected an address like mailer-daemon@example.com',
+  })
 
 /** An SQS queue URL as CloudFormation's Ref gives it (https://sqs.<region>.amazonaws.com/<account>/<name>). */
 export const queueUrl = z.url({

@@ -646,6 +646,21 @@ describe('environment', () => {
     ])
   })
 
+  it('a bounce sender with a control or bidi character is refused: it would not read as sent', () => {
+    for (const sender of [
+      'mailer\u202edaemon@example.com',
+      'mailer\u0007daemon@example.com',
+      'x@bücher.example',
+    ]) {
+      expect(formatted(EVENT_ONLY, { ...BASE_ENV, BOUNCE_SENDER: sender })).toEqual([
+        'BOUNCE_SENDER: expected an address like mailer-daemon@example.com',
+      ])
+    }
+    expect(
+      load(EVENT_ONLY, { ...BASE_ENV, BOUNCE_SENDER: 'x@xn--bcher-kva.example' }).ruleSet.bounce.bounceSender,
+    ).toBe('x@xn--bcher-kva.example')
+  })
+
   it('a bounce sender is required when a rule bounces, from the file or BOUNCE_SENDER', () => {
     const noSender = { [DEFAULT_RULES_FILE]: 'rules:\n  - { name: u, bounce: { type: DoesNotExist } }\n' }
     expect(formatted(noSender)).toEqual(['bounceSender: required when a rule bounces (or set BOUNCE_SENDER)'])

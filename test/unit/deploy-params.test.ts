@@ -93,6 +93,19 @@ describe('serverless/deploy-params.cjs', () => {
     ])
   })
 
+  it('refuses a bounce sender or alarm address with a control or bidi character', () => {
+    expect(
+      plugin.checkDeployParams({
+        ...valid,
+        bounceSender: 'mailer\u202edaemon@acme.io',
+        alarmEmail: 'ops\u0000@acme.io',
+      }),
+    ).toEqual([
+      "bounceSender: expected an address like mailer-daemon@example.com, got 'mailer\\u{202e}daemon@acme.io'",
+      "alarmEmail: expected an address like ops@example.com, got 'ops\\u{0}@acme.io'",
+    ])
+  })
+
   it('requires recipients and the bounce sender', () => {
     expect(plugin.checkDeployParams({ ...valid, recipients: '', bounceSender: '' })).toEqual([
       'recipients: required: the domains or addresses the receipt rule covers (--param recipients=example.com)',
