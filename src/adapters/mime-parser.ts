@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises'
 import type { HeaderField, MessageContent } from '../domain/message.js'
 import { MessageUnavailableError } from '../ports/index.js'
 import { type MimeLibrary, MimeLimitError, MimeScanner, type ScannerLimits } from './mime-scanner.js'
-import { addressesOf, decodeHeaderValue, hasEncodedWord } from './mime-text.js'
+import { decodeHeaderValue, FROM_BYTES_LIMIT, fromAddressesCapped, hasEncodedWord } from './mime-text.js'
 
 /**
  * The limits of one message. Each bounds work that is not linear in the bytes, or memory held at
@@ -53,13 +53,6 @@ export const MESSAGE_LIMITS: ScannerLimits = {
  * message (about 0.2 µs a byte): a Subject and a From name take a few hundred.
  */
 export const ENCODED_HEADER_BUDGET = 64 * 1024
-
-/**
- * The From addresses read: the first 16 KiB of the field (addressparser costs about 1 µs a byte;
- * real mail has one mailbox, and 16 KiB holds hundreds), as Postfix keeps the first
- * header_address_token_limit tokens of an address header.
- */
-export const FROM_BYTES_LIMIT = 16 * 1024
 
 /**
  * Streams a raw message through the MIME structure scanner and keeps only the facts rules use:
@@ -198,11 +191,9 @@ function fromAddressesOf(headers: readonly HeaderField[]): { addresses: string[]
   const addresses = headers
     .filter((header) => header.name === 'from')
     .flatMap((header) => {
-      if (header.value.length <= FROM_BYTES_LIMIT) return addressesOf(header.value)
-      if (limits.length === 0) limits.push(`a From field over ${FROM_BYTES_LIMIT} bytes`)
-      // cut where an address ends: a comma outside an address; a partial address is never read
-      const head = header.value.slice(0, FROM_BYTES_LIMIT)
-      return addressesOf(head.slice(0, Math.max(head.lastIndexOf(','), 0)))
+      const { addresses, cut } = fromAddressesCapped(header.value)
+      if (cut && limits.length === 0) limits.push(`a From field over ${FROM_BYTES_LIMIT} bytes`)
+      return addresses
     })
   return { addresses, limits }
 }

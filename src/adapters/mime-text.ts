@@ -30,3 +30,18 @@ export function addressesOf(value: string): string[] {
   visit(addressparser(value))
   return addresses
 }
+
+/**
+ * The From addresses read: the first 16 KiB of the field (addressparser costs about 1 µs a byte;
+ * real mail has one mailbox, and 16 KiB holds hundreds), as Postfix keeps the first
+ * header_address_token_limit tokens of an address header.
+ */
+export const FROM_BYTES_LIMIT = 16 * 1024
+
+/** The addresses in the first FROM_BYTES_LIMIT bytes of a From value; `cut` when more followed. */
+export function fromAddressesCapped(value: string): { addresses: string[]; cut: boolean } {
+  if (value.length <= FROM_BYTES_LIMIT) return { addresses: addressesOf(value), cut: false }
+  // cut where an address ends: a comma outside an address; a partial address is never read
+  const head = value.slice(0, FROM_BYTES_LIMIT)
+  return { addresses: addressesOf(head.slice(0, Math.max(head.lastIndexOf(','), 0))), cut: true }
+}

@@ -3,7 +3,7 @@ import { formatPath } from '../config/problems.js'
 import { BouncerError } from '../domain/errors.js'
 import type { HeaderField, ReceivedMessage, VerdictStatus } from '../domain/message.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
-import { addressesOf, decodeHeaderValue } from './mime-text.js'
+import { decodeHeaderValue, fromAddressesCapped } from './mime-text.js'
 
 /*
  * The SES receipt event as the handler uses it, and nothing more. Real events carry fields and
@@ -83,7 +83,10 @@ export async function receivedMessageFrom(event: SesReceiptEvent): Promise<Recei
   )
   const commonFrom = m.commonHeaders?.from
   const fromValues = commonFrom ?? headers.filter((field) => field.name === 'from').map((h) => h.value)
-  const fromKnown = commonFrom !== undefined || fromValues.length > 0 || !m.headersTruncated
+  const from = fromValues.map(fromAddressesCapped)
+  // A From past the cap is left to the stored message, whose reading reports the cut to the rules.
+  const fromKnown =
+    (commonFrom !== undefined || fromValues.length > 0 || !m.headersTruncated) && !from.some((f) => f.cut)
   return {
     messageId: m.messageId,
     receivedAt: new Date(r.timestamp),
@@ -91,7 +94,7 @@ export async function receivedMessageFrom(event: SesReceiptEvent): Promise<Recei
     recipients: r.recipients,
     headers,
     headersTruncated: m.headersTruncated,
-    ...(fromKnown ? { fromAddresses: fromValues.flatMap(addressesOf) } : {}),
+    ...(fromKnown ? { fromAddresses: from.flatMap((f) => f.addresses) } : {}),
     verdicts: {
       spam: r.spamVerdict,
       virus: r.virusVerdict,
