@@ -23,6 +23,7 @@ export interface PackagedFunction {
   readonly module: string
   readonly exportName: string
   readonly timeoutSeconds: number
+  readonly memoryMb: number
   /** Its environment as the template sets it; values CloudFormation computes are kept as objects. */
   readonly environment: Readonly<Record<string, Json>>
 }
@@ -93,6 +94,7 @@ export function loadPackaged(packageDir: string, work: string): Packaged {
         module,
         exportName: handler.slice(dot + 1),
         timeoutSeconds: Number(properties.Timeout ?? 6),
+        memoryMb: Number(properties.MemorySize ?? 128),
         environment: variables,
       }
       unpacked.set(name, fn)
