@@ -213,6 +213,7 @@ async function main(): Promise<void> {
       warmupMessageId: messageIdOf(SIZES[0] as BenchSize),
       store: (messageId, bytes) => s3Server.putObject(BUCKET, `${PREFIX}${messageId}`, bytes),
       runChild,
+      nodeFlags: lambdaHeapFlags(packaged.memoryMb),
       env: { ...childEnv, IDEMPOTENCY_TABLE: '' },
       log,
     })
@@ -318,9 +319,9 @@ function countRequests(port: number) {
   }
 }
 
-async function runChild<T>(job: Job, env: NodeJS.ProcessEnv): Promise<T> {
+async function runChild<T>(job: Job, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): Promise<T> {
   const child = fork(join(import.meta.dirname, 'child.ts'), [JSON.stringify(job)], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc', ...nodeFlags, '--import', 'tsx'],
     env,
     // The handler's log lines are not wanted here; errors come back over IPC.
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -524,6 +525,7 @@ function printReport(
   console.log(
     table(['worst case (10 MB each)', 'message', 'MB', 'median ms', 'above idle MB'], worstCase.rows),
   )
+  console.log(`(each in a fresh process with Lambda's heap flags for ${packaged.memoryMb} MB: \`${flags}\`)`)
 
   const find = (label: string, kind: RowKind) => {
     const row = rows.find((r) => r.size.label === label && r.kind === kind)

@@ -36,8 +36,10 @@ export interface WorstCaseDeps {
   readonly warmupMessageId: string
   /** Stores a message where the handler reads it (`<prefix><messageId>`). */
   readonly store: (messageId: string, bytes: Buffer) => Promise<void>
-  /** Runs a job in a process of its own with the given environment. */
-  readonly runChild: <T>(job: Job, env: NodeJS.ProcessEnv) => Promise<T>
+  /** Runs a job in a process of its own with the given environment and node flags. */
+  readonly runChild: <T>(job: Job, env: NodeJS.ProcessEnv, nodeFlags: readonly string[]) => Promise<T>
+  /** The V8 heap flags Lambda runs the function with: what the function holds, not what V8 defers. */
+  readonly nodeFlags: readonly string[]
   readonly env: NodeJS.ProcessEnv
   readonly log: (line: string) => void
 }
@@ -73,7 +75,7 @@ export async function measureWorstCase(deps: WorstCaseDeps): Promise<WorstCase> 
       // the message's own header fields, as SES would put them in the event
       event: sesEventForMessage(messageId, bytes),
     }
-    const measurement = await deps.runChild<Measurement>(job, env)
+    const measurement = await deps.runChild<Measurement>(job, env, deps.nodeFlags)
     return {
       name,
       bytes: bytes.length,
