@@ -307,9 +307,13 @@ describe('ses-bouncer check', () => {
     const badRules = await scratch({
       'rules.yml': 'bounceSender: "x\\x9b2J\\u202e@example.com"\nrules: []\n',
     })
+    // refused (a bounce sender with a control or bidi character), and the refusal shows it escaped
     const validated = await runCli(['validate', join(badRules, 'rules.yml')], env)
-    expect(validated.stdout).not.toMatch(CONTROL)
-    expect(validated.stdout).toContain('bounces from x\\x9b2J\\u202e@example.com')
+    expect(validated.code).toBe(1)
+    expect(validated.stdout + validated.stderr).not.toMatch(CONTROL)
+    expect(validated.stderr).toContain(
+      'bounceSender (line 1, column 1): expected an address like mailer-daemon@example.com; got "x\\x9b2J\\u202e@example.com"',
+    )
 
     const json = await runCli(['check', ESCAPES, '--rules', rules, '--json'], env)
     expect(JSON.parse(json.stdout)[0].recipients[0].evidence[0].filename).toBe(
