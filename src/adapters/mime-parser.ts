@@ -3,7 +3,13 @@ import { pipeline } from 'node:stream/promises'
 import type { HeaderField, MessageContent } from '../domain/message.js'
 import { MessageUnavailableError } from '../ports/index.js'
 import { type MimeLibrary, MimeLimitError, MimeScanner, type ScannerLimits } from './mime-scanner.js'
-import { decodeHeaderValue, FROM_BYTES_LIMIT, fromAddressesCapped, hasEncodedWord } from './mime-text.js'
+import {
+  decodeHeaderValue,
+  FROM_BYTES_LIMIT,
+  fromAddressesCapped,
+  hasEncodedWord,
+  unfold,
+} from './mime-text.js'
 
 /**
  * The limits of one message. Each bounds work that is not linear in the bytes, or memory held at
@@ -79,11 +85,11 @@ export async function parseMessage(
     await pipeline(
       input,
       async (source: AsyncIterable<Buffer | string>) => {
-        let counted = 0
         for await (const piece of source) {
           const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece
           if (limit !== undefined) {
-            counted += chunk.length
+            // past the limit the bytes are only counted (write counted the chunk it stopped in)
+            scanner.sizeBytes += chunk.length
             continue
           }
           try {
@@ -91,7 +97,6 @@ export async function parseMessage(
           } catch (error) {
             if (!(error instanceof MimeLimitError)) throw error
             limit = error.message
-            counted = scanner.sizeBytes
             // the stored size is known: nothing more to read
             if (sizeBytes !== undefined) return
           }
@@ -103,8 +108,6 @@ export async function parseMessage(
             if (!(error instanceof MimeLimitError)) throw error
             limit = error.message
           }
-        } else {
-          scanner.sizeBytes = counted
         }
       },
       { signal },
@@ -170,7 +173,7 @@ async function decodeHeaderFields(
   for (const { key, line } of lines) {
     const colon = line.indexOf(':')
     const raw = colon === -1 ? '' : line.slice(colon + 1)
-    const value = raw.replace(/\r?\n(?=[ \t])/g, '').trim()
+    const value = unfold(raw).trim()
     let decoded = value
     if (hasEncodedWord(value)) {
       if (value.length <= budget) {

@@ -7,6 +7,11 @@ export function hasEncodedWord(value: string): boolean {
   return ENCODED_WORD.test(value)
 }
 
+/** RFC 5322 §2.2.3: a folded value unfolded (the CRLF before each continuation line removed). */
+export function unfold(value: string): string {
+  return value.replace(/\r?\n(?=[ \t])/g, '')
+}
+
 /** Decodes RFC 2047 encoded words; a value that cannot be decoded stays as it came. */
 export async function decodeHeaderValue(value: string): Promise<string> {
   if (!ENCODED_WORD.test(value)) return value

@@ -3,7 +3,7 @@ import { formatPath } from '../config/problems.js'
 import { BouncerError } from '../domain/errors.js'
 import type { HeaderField, ReceivedMessage, VerdictStatus } from '../domain/message.js'
 import { DMARC_POLICIES, VERDICT_STATUSES } from '../domain/message.js'
-import { decodeHeaderValue, fromAddressesCapped } from './mime-text.js'
+import { decodeHeaderValue, fromAddressesCapped, unfold } from './mime-text.js'
 
 /*
  * The SES receipt event as the handler uses it, and nothing more. Real events carry fields and
@@ -67,9 +67,6 @@ export const SesReceiptEventSchema = z
 
 export type SesReceiptEvent = z.infer<typeof SesReceiptEventSchema>
 
-/** RFC 5322 §2.2.3: SES passes some values with their folding CRLF still in (events/README.md). */
-const FOLDING = /\r?\n(?=[ \t])/g
-
 /** The facts of a validated event in domain words. */
 export async function receivedMessageFrom(event: SesReceiptEvent): Promise<ReceivedMessage> {
   const [record] = event.Records
@@ -78,7 +75,8 @@ export async function receivedMessageFrom(event: SesReceiptEvent): Promise<Recei
   const headers: HeaderField[] = await Promise.all(
     m.headers.map(async (field) => ({
       name: field.name.toLowerCase(),
-      value: await decodeHeaderValue(field.value.replace(FOLDING, '')),
+      // SES passes some values with their folding CRLF still in (events/README.md)
+      value: await decodeHeaderValue(unfold(field.value)),
     })),
   )
   const commonFrom = m.commonHeaders?.from

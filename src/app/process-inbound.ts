@@ -26,6 +26,11 @@ import {
 /** SendBounce works only on mail received in the last 24 hours (API reference: SendBounce). */
 export const BOUNCE_WINDOW_MS = 24 * 60 * 60 * 1000
 
+/** Whether SendBounce would refuse a bounce for mail received at `receivedAt` (its 24-hour window). */
+export function pastBounceWindow(receivedAt: Date, now: Date): boolean {
+  return now.getTime() - receivedAt.getTime() > BOUNCE_WINDOW_MS
+}
+
 export interface ProcessInboundDeps {
   readonly ruleSet: RuleSet
   readonly messageSource?: MessageSource
@@ -137,7 +142,7 @@ export function makeProcessInbound(deps: ProcessInboundDeps) {
 
     if (request === undefined) return finish({ kind: 'none' })
     if (dryRun) return finish({ kind: 'dry-run', request })
-    if (deps.now().getTime() - message.receivedAt.getTime() > BOUNCE_WINDOW_MS) {
+    if (pastBounceWindow(message.receivedAt, deps.now())) {
       return finish({ kind: 'expired', request })
     }
 

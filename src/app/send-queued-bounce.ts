@@ -8,7 +8,7 @@ import {
   type SendPace,
   TransientFailureError,
 } from '../ports/index.js'
-import { BOUNCE_WINDOW_MS } from './process-inbound.js'
+import { pastBounceWindow } from './process-inbound.js'
 
 export interface SendQueuedBounceDeps {
   readonly bounceSender: BounceSender
@@ -53,7 +53,7 @@ export function makeSendQueuedBounce(deps: SendQueuedBounceDeps) {
   const { ledger, pace, bounceSender } = deps
 
   async function settle(bounce: QueuedBounce, signal: AbortSignal): Promise<Settled> {
-    if (deps.now().getTime() - bounce.receivedAt.getTime() > BOUNCE_WINDOW_MS) return { kind: 'expired' }
+    if (pastBounceWindow(bounce.receivedAt, deps.now())) return { kind: 'expired' }
     const hold = await pace.acquire(signal)
     let release: 'sent' | 'throttled' = 'sent'
     try {

@@ -13,10 +13,22 @@ export type ReportedEvidence = Evidence & { readonly line?: number }
  */
 export class ListLines {
   private readonly files = new Map<string, readonly string[] | undefined>()
+  /**
+   * The line per list and matched entry: the entry is one of the list's own patterns, normalised,
+   * so the first line that yields it is the same for every address it matched (`replay` asks for
+   * the same few entries message after message, in lists of 100,000 lines).
+   */
+  private readonly found = new Map<string, number | undefined>()
 
   constructor(private readonly rulesFile: string) {}
 
   lineOf(list: string, address: string, entry: string): number | undefined {
+    const key = `${list}\u0000${entry}`
+    if (!this.found.has(key)) this.found.set(key, this.search(list, address, entry))
+    return this.found.get(key)
+  }
+
+  private search(list: string, address: string, entry: string): number | undefined {
     const lines = this.linesOf(list)
     if (lines === undefined) return undefined
     for (let index = 0; index < lines.length; index++) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import * as yaml from 'yaml'
+import { flag } from '../config/environment.js'
 import { lintRules } from '../config/lint-rules.js'
 import { compileRuleSet, formatOf, resolveBeside } from '../config/load-config.js'
 import { bindPatterns } from '../config/patterns.js'
@@ -51,7 +52,7 @@ export async function loadRules(
       return readFileSync(listPath, 'utf8')
     },
     {
-      dryRun: /^\s*(true|1|yes)\s*$/i.test(env.DRY_RUN ?? ''),
+      dryRun: flag.safeParse(env.DRY_RUN ?? '').data === true,
       region: env.AWS_REGION ?? 'us-east-1',
       messageStore: { kind: 'directory', directory: dirname(file) },
       ...(env.BOUNCE_SENDER ? { bounceSender: env.BOUNCE_SENDER } : {}),

@@ -35,7 +35,7 @@ export function compileRules(
   }
   return entries.map((entry, index) => ({
     name: entry.name,
-    conditions: compileConditions(entry, `rules[${index}].when`, loadList, problems),
+    conditions: compileConditions(entry.when ?? {}, entry.name, `rules[${index}].when`, loadList, problems),
     action: compileAction(entry),
   }))
 }
@@ -50,12 +50,12 @@ export function compileOnUnreadable(setting: RulesFile['onUnreadable']): RuleAct
 const COST_ORDER: Record<FactLevel, number> = { event: 0, size: 1, content: 2 }
 
 function compileConditions(
-  entry: RuleEntry,
+  when: WhenEntry,
+  ruleName: string,
   path: string,
   loadList: (file: string, path: string) => AddressSet | undefined,
   problems: ConfigProblem[],
 ): Condition[] {
-  const when: WhenEntry = entry.when ?? {}
   const conditions: Condition[] = []
   for (const field of ['recipient', 'sender', 'from'] as const) {
     const entry = when[field]
@@ -102,7 +102,7 @@ function compileConditions(
             ? ({ kind: 'contains', value: contains } as const)
             : ({
                 kind: 'matches',
-                pattern: new DeferredPattern(entry.name, `${path}.header.matches`, matches ?? ''),
+                pattern: new DeferredPattern(ruleName, `${path}.header.matches`, matches ?? ''),
               } as const)
     conditions.push({ kind: 'header', name: name.toLowerCase(), test })
   }

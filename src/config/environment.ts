@@ -27,6 +27,20 @@ export const optionalText = z
   .transform((value) => (value === '' ? undefined : value))
   .optional()
 
+/** A number in (0, max]; unset or blank takes the default. The messages name the unit. */
+export function boundedNumber(
+  fallback: number,
+  max: number,
+  messages: { readonly type: string; readonly above0: string; readonly max: string },
+) {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
+    .pipe(z.number({ error: messages.type }).gt(0, messages.above0).max(max, messages.max))
+}
+
 export const flag = z
   .string()
   .trim()

@@ -298,11 +298,10 @@ export function parseRulesText(
   text: string,
   format: RulesFormat,
   problems: ConfigProblem[],
-  patternEngine?: PatternEngine,
   yaml?: YamlParser,
 ): RulesFile | undefined {
   const document = parseRulesDocument(text, format, problems, yaml)
-  return document === undefined ? undefined : validateRulesDocument(document, problems, patternEngine)
+  return document === undefined ? undefined : validateRulesDocument(document, problems)
 }
 
 /** JSON or YAML text → the document it holds (`undefined`, with a problem, when it does not parse). */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../domain/sending-health.js'
-import { mailAddress, optionalText, parseEnvironment } from './environment.js'
+import { boundedNumber, mailAddress, optionalText, parseEnvironment } from './environment.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 
 export interface MailTag {
@@ -30,17 +30,11 @@ export interface QuotaConfig {
 
 /** A percentage in (0, 100]; unset or empty takes the default. */
 const percent = (fallback: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? fallback : Number(value)))
-    .pipe(
-      z
-        .number({ error: 'expected a percentage such as 5 or 0.1' })
-        .gt(0, 'expected a percentage above 0')
-        .max(100, 'expected a percentage of at most 100'),
-    )
+  boundedNumber(fallback, 100, {
+    type: 'expected a percentage such as 5 or 0.1',
+    above0: 'expected a percentage above 0',
+    max: 'expected a percentage of at most 100',
+  })
 
 /** SendEmail and SendRawEmail take at most 50 recipients (API reference: SendEmail). */
 const MAX_RECIPIENTS = 50

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { flag, optionalText, parseEnvironment, queueUrl } from './environment.js'
+import { boundedNumber, flag, optionalText, parseEnvironment, queueUrl } from './environment.js'
 import { ConfigError, type ConfigProblem } from './problems.js'
 
 /** The bounce sender's environment (handlers/send-bounces.ts). */
@@ -19,17 +19,11 @@ export interface SenderConfig {
 const MAX_RATE = 100
 
 const SenderEnvSchema = z.object({
-  BOUNCE_RATE_PER_SECOND: z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === '' ? 1 : Number(value)))
-    .pipe(
-      z
-        .number({ error: 'expected SendBounce calls a second, such as 1 or 0.5' })
-        .gt(0, 'expected a rate above 0')
-        .max(MAX_RATE, `expected at most ${MAX_RATE} a second`),
-    ),
+  BOUNCE_RATE_PER_SECOND: boundedNumber(1, MAX_RATE, {
+    type: 'expected SendBounce calls a second, such as 1 or 0.5',
+    above0: 'expected a rate above 0',
+    max: `expected at most ${MAX_RATE} a second`,
+  }),
   IDEMPOTENCY_TABLE: optionalText,
   BOUNCE_DEAD_LETTER_URL: optionalText.pipe(queueUrl.optional()),
   DRY_RUN: flag.optional(),

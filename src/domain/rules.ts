@@ -180,10 +180,7 @@ function evaluateAddress(
   recipient: string,
   facts: MessageFacts,
 ): Truth {
-  let addresses: readonly string[] | undefined
-  if (condition.field === 'recipient') addresses = [recipient]
-  else if (condition.field === 'sender') addresses = [facts.message.envelopeSender]
-  else addresses = fromAddresses(facts)
+  const addresses = addressesFor(condition.field, recipient, facts)
   if (addresses === undefined) return { needs: 'content' }
   const found = addresses.some((address) => condition.set.has(address))
   if (!found && condition.field === 'from' && facts.content?.cutOff?.from === true) return UNSETTLED
@@ -289,7 +286,7 @@ export type Evidence =
 function conditionEvidence(condition: Condition, recipient: string, facts: MessageFacts): Evidence {
   switch (condition.kind) {
     case 'address': {
-      const addresses = condition.field === 'recipient' ? [recipient] : addressesOf(condition.field, facts)
+      const addresses = addressesFor(condition.field, recipient, facts) ?? []
       const list = condition.list === undefined ? {} : { list: condition.list }
       if (condition.negate)
         return { kind: 'address', field: condition.field, addresses, negate: true, ...list }
@@ -329,8 +326,15 @@ function conditionEvidence(condition: Condition, recipient: string, facts: Messa
   }
 }
 
-function addressesOf(field: 'sender' | 'from', facts: MessageFacts): readonly string[] {
-  return field === 'sender' ? [facts.message.envelopeSender] : (fromAddresses(facts) ?? [])
+/** The addresses an address condition tests; `undefined` when the From needs the stored message. */
+function addressesFor(
+  field: 'recipient' | 'sender' | 'from',
+  recipient: string,
+  facts: MessageFacts,
+): readonly string[] | undefined {
+  if (field === 'recipient') return [recipient]
+  if (field === 'sender') return [facts.message.envelopeSender]
+  return fromAddresses(facts)
 }
 
 function attachmentEvidence(

@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { Context } from 'aws-lambda'
 import type { YamlParser } from '../config/load-config.js'
 import type { PatternEngine } from '../config/patterns.js'
@@ -61,14 +62,23 @@ export function lazySqsDeadLetters(region: string, queueUrl: string) {
   }
 }
 
+/** One DynamoDB client for a container's users of the state table: one connection pool, one handshake. */
+export function lazyDynamoClient(region: string): () => Promise<DynamoDBClient> {
+  return onFirstUse(async () => (await import('../adapters/dynamo-client.js')).dynamoClient(region))
+}
+
 /** The account's SendBounce slot in the state table. */
-export function lazyDynamoSlotStore(region: string, table: string): SendSlotStore {
+export function lazyDynamoSlotStore(
+  region: string,
+  table: string,
+  client: () => Promise<DynamoDBClient> = lazyDynamoClient(region),
+): SendSlotStore {
   const store = onFirstUse(async () => {
-    const [{ DynamoSlotStore }, { dynamoClient }] = await Promise.all([
+    const [{ DynamoSlotStore }, dynamo] = await Promise.all([
       import('../adapters/dynamo-slot-store.js'),
-      import('../adapters/dynamo-client.js'),
+      client(),
     ])
-    return new DynamoSlotStore(dynamoClient(region), table)
+    return new DynamoSlotStore(dynamo, table)
   })
   return {
     claim: async (request, signal) => (await store()).claim(request, signal),
@@ -94,14 +104,12 @@ export function lazyS3MessageSource(region: string, env: Env, bucket: string, pr
 export function lazyDynamoLedger(
   region: string,
   table: string,
+  client: () => Promise<DynamoDBClient> = lazyDynamoClient(region),
 ): BounceLedger & { useLambdaContext(context: Context): void } {
   let context: Context | undefined
   const ledger = onFirstUse(async () => {
-    const [{ DynamoLedger }, { dynamoClient }] = await Promise.all([
-      import('../adapters/dynamo-ledger.js'),
-      import('../adapters/dynamo-client.js'),
-    ])
-    return new DynamoLedger(dynamoClient(region), table)
+    const [{ DynamoLedger }, dynamo] = await Promise.all([import('../adapters/dynamo-ledger.js'), client()])
+    return new DynamoLedger(dynamo, table)
   })
   return {
     useLambdaContext(next) {

@@ -94,25 +94,24 @@ export function s3Rules(
   const format = formatOf(location)
   // The text parsed once per version: it names the pattern files to fetch and is then compiled.
   let parsed: { text: string; file: RulesFile | undefined; problems: ConfigProblem[] } | undefined
-  let yaml: YamlParser | undefined
-  const parse = (text: string) => {
+  const parse = (text: string, yaml: YamlParser | undefined) => {
     if (parsed?.text !== text) {
       const problems: ConfigProblem[] = []
-      parsed = { text, file: parseRulesText(text, format, problems, undefined, yaml), problems }
+      parsed = { text, file: parseRulesText(text, format, problems, yaml), problems }
     }
     return parsed
   }
 
   const load = async (): Promise<RuleSet> => {
-    const parser = await loadYaml()
-    yaml = parser
+    // JSON rules need the YAML parser only to point at a problem's line
+    const parser = format === 'yaml' ? await loadYaml() : undefined
     const fetched = await (await source()).fetch((text) => {
-      const { file } = parse(text)
+      const { file } = parse(text, parser)
       return file === undefined ? [] : patternFilesOf(file.rules)
     })
     checkedAt = now()
     if (!fetched.changed && current !== undefined) return current
-    const { file, problems: parseProblems } = parse(fetched.text)
+    const { file, problems: parseProblems } = parse(fetched.text, parser)
     const problems = [...parseProblems]
     const warnings: string[] = []
     const ruleSet =
@@ -130,7 +129,10 @@ export function s3Rules(
             warnings,
           )
     if (ruleSet === undefined || problems.length > 0) {
-      throw new ConfigError(locateProblems(fetched.text, problems, parser), `rules at ${location}`)
+      throw new ConfigError(
+        locateProblems(fetched.text, problems, parser ?? (await loadYaml())),
+        `rules at ${location}`,
+      )
     }
     await compilePatterns(ruleSet, `rules at ${location}`)
     for (const warning of warnings) logger.warn(warning)

@@ -12,6 +12,7 @@ import { loadSenderConfig, type SenderConfig } from '../config/sender-config.js'
 import type { QueuedBounce } from '../domain/queued-bounce.js'
 import { TransientFailureError } from '../ports/index.js'
 import {
+  lazyDynamoClient,
   lazyDynamoLedger,
   lazyDynamoSlotStore,
   lazySesBounceSender,
@@ -55,9 +56,10 @@ export function createSenderRuntime(env: Env = process.env): SenderRuntime {
   for (const warning of config.warnings) logger.warn(warning)
 
   const { region, idempotencyTable: table } = config
-  const ledger = table === undefined ? undefined : lazyDynamoLedger(region, table)
+  const dynamo = lazyDynamoClient(region)
+  const ledger = table === undefined ? undefined : lazyDynamoLedger(region, table, dynamo)
   const pace = makeSendPace({
-    store: table === undefined ? new MemorySlotStore() : lazyDynamoSlotStore(region, table),
+    store: table === undefined ? new MemorySlotStore() : lazyDynamoSlotStore(region, table, dynamo),
     timing: paceTiming(config.ratePerSecond, SEND_TIMEOUT_MS),
     onReleaseError: (error) =>
       logger.warn('could not free the SendBounce slot; it frees when its lease runs out', { error }),
