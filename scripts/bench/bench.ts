@@ -150,7 +150,6 @@ async function main(): Promise<void> {
     log('generating and storing messages ...')
     for (const size of [...SIZES, LARGE_MESSAGE]) {
       const bytes = benchMessage(size)
-      await writeFile(join(work, `${messageIdOf(size)}.eml`), bytes)
       await s3.putObject(BUCKET, `${PREFIX}${messageIdOf(size)}`, bytes)
       log(`  ${size.label}: ${bytes.length.toLocaleString('en-US')} bytes`)
     }

@@ -46,14 +46,13 @@ const write = (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
 process.stdout.write = write as typeof process.stdout.write
 process.stderr.write = write as typeof process.stderr.write
 
-const started = performance.now()
 const loaded = (await import(pathToFileURL(job.module).href)) as Record<string, unknown>
 const handler = (loaded[job.exportName] ?? (loaded.default as Record<string, unknown>)?.[job.exportName]) as (
   event: unknown,
   context: Context,
 ) => Promise<unknown>
 if (typeof handler !== 'function') throw new Error(`${job.module} has no export ${job.exportName}`)
-process.send?.({ ready: true, initMs: performance.now() - started })
+process.send?.({ ready: true })
 
 let requests = 0
 function context(): Context {

@@ -41,16 +41,16 @@ if (job.kind === 'sqs') {
 const url = ses?.url ?? dynamo?.url ?? sqs?.url ?? ''
 process.send?.({ url, ...(job.kind === 'sqs' ? { queues } : {}) } satisfies ServerStarted)
 
-process.on('message', async (message: { kind: 'report' | 'depth' | 'stop'; queue?: string }) => {
+process.on('message', async (message: { kind: 'report' | 'depth' | 'stop'; id?: number; queue?: string }) => {
   if (message.kind === 'report') {
     const calls: SendBounceCall[] = (ses?.requestsFor('SendBounce') ?? []).map((request) => ({
       at: request.at,
       status: request.status,
       originalMessageId: request.params.OriginalMessageId ?? '',
     }))
-    process.send?.({ calls })
+    process.send?.({ id: message.id, calls })
   } else if (message.kind === 'depth') {
-    process.send?.(await sqs?.depth(message.queue ?? ''))
+    process.send?.({ id: message.id, ...(await sqs?.depth(message.queue ?? '')) })
   } else {
     await Promise.all([ses?.close(), dynamo?.close(), sqs?.close()])
     process.exit(0)

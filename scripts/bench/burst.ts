@@ -22,7 +22,7 @@
 // Options: --messages N (300), --containers N (8), --senders N (the mapping's maximum
 // concurrency), --package DIR (reuse a `serverless package` output instead of packaging again).
 
-import { type ChildProcess, fork } from 'node:child_process'
+import { type ChildProcess, type ForkOptions, fork } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -93,31 +93,47 @@ async function containerScript(work: string): Promise<string> {
 
 // ------------------------------------------------------------------ child processes
 
-function startServer(job: ServerJob): Promise<{ child: ChildProcess; started: ServerStarted }> {
-  const child = fork(join(import.meta.dirname, 'burst-server.ts'), [JSON.stringify(job)], {
-    execArgv: tsx,
-    env: { ...process.env, ...DUMMY_ENV },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', (started) => resolve({ child, started: started as ServerStarted }))
-    child.once('exit', (code) => reject(new Error(`${job.kind} server exited (${code})`)))
+async function startServer(job: ServerJob): Promise<{ child: ChildProcess; started: ServerStarted }> {
+  const { child, ready } = await forkReady<ServerStarted>(
+    join(import.meta.dirname, 'burst-server.ts'),
+    [JSON.stringify(job)],
+    { execArgv: tsx, env: { ...process.env, ...DUMMY_ENV } },
+    `${job.kind} server`,
+  )
+  return { child, started: ready }
+}
+
+let asked = 0
+/**
+ * A request to a child and its answer, matched by id: the two pollers ask the SQS stand-in for the
+ * queue's depth at the same moment, and a first-come answer could go to the wrong one.
+ */
+function ask<T>(child: ChildProcess, message: object): Promise<T> {
+  asked += 1
+  const id = asked
+  return new Promise((resolve) => {
+    const answered = (answer: unknown) => {
+      if ((answer as { id?: unknown } | null)?.id !== id) return
+      child.off('message', answered)
+      resolve(answer as T)
+    }
+    child.on('message', answered)
+    child.send({ ...message, id })
   })
 }
 
-function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
-  return new Promise((resolve) => {
-    child.once('message', (answer) => resolve(answer as T))
-    child.send(message as object)
+/** Forks a child that sends one message when it is ready; rejects if it exits first. */
+function forkReady<T>(script: string, args: string[], options: ForkOptions, what: string) {
+  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...options })
+  return new Promise<{ child: ChildProcess; ready: T }>((resolve, reject) => {
+    child.once('message', (ready) => resolve({ child, ready: ready as T }))
+    child.once('exit', (code) => reject(new Error(`${what} exited before it was ready (${code})`)))
   })
 }
 
 /** A Lambda container: one process, the packaged function loaded, one invocation at a time. */
 class Container {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly initMs: number,
-  ) {}
+  private constructor(private readonly child: ChildProcess) {}
 
   static async start(
     script: string,
@@ -133,23 +149,26 @@ class Container {
       timeoutSeconds: fn.timeoutSeconds,
       logFile,
     }
-    const child = fork(script, [JSON.stringify(job)], {
-      execArgv: lambdaHeapFlags(fn.memoryMb),
-      cwd: fn.directory,
-      env: { ...DUMMY_ENV, PATH: process.env.PATH ?? '', AWS_LAMBDA_FUNCTION_NAME: job.functionName, ...env },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    })
-    const ready = await new Promise<{ initMs: number }>((resolve, reject) => {
-      child.once('message', (message) => resolve(message as { initMs: number }))
-      child.once('exit', (code) => reject(new Error(`${name} container exited during init (${code})`)))
-    })
-    return new Container(child, ready.initMs)
+    const { child } = await forkReady(
+      script,
+      [JSON.stringify(job)],
+      {
+        execArgv: lambdaHeapFlags(fn.memoryMb),
+        cwd: fn.directory,
+        env: {
+          ...DUMMY_ENV,
+          PATH: process.env.PATH ?? '',
+          AWS_LAMBDA_FUNCTION_NAME: job.functionName,
+          ...env,
+        },
+      },
+      `${name} container`,
+    )
+    return new Container(child)
   }
 
-  private next = 0
   invoke(event: unknown): Promise<InvocationResult> {
-    this.next += 1
-    return ask<InvocationResult>(this.child, { kind: 'invoke', id: this.next, event })
+    return ask<InvocationResult>(this.child, { kind: 'invoke', event })
   }
 
   stop(): void {
@@ -279,32 +298,25 @@ async function main(): Promise<void> {
     // 3 and 4: the containers, initialised before the burst (Lambda's init phase)
     log(`starting ${RECEIPT_CONTAINERS} bounce containers and ${senders} sendBounces containers ...`)
     const script = await containerScript(work)
-    const receiptContainers = await Promise.all(
-      Array.from({ length: RECEIPT_CONTAINERS }, (_, i) =>
-        Container.start(
-          script,
-          'bounce',
-          bounce,
-          environment(bounce, {
-            ...rulesOverride,
-            MAIL_BUCKET: '',
-            BOUNCE_QUEUE_URL: queues[queueName] ?? '',
-          }),
-          join(logs, `bounce-${i}.log`),
+    const startContainers = (
+      count: number,
+      name: string,
+      fn: PackagedFunction,
+      overrides: Record<string, string>,
+    ) =>
+      Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          Container.start(script, name, fn, environment(fn, overrides), join(logs, `${name}-${i}.log`)),
         ),
-      ),
-    )
-    const senderContainers = await Promise.all(
-      Array.from({ length: senders }, (_, i) =>
-        Container.start(
-          script,
-          'sendBounces',
-          sender,
-          environment(sender, { BOUNCE_DEAD_LETTER_URL: queues[deadName] ?? '' }),
-          join(logs, `sendBounces-${i}.log`),
-        ),
-      ),
-    )
+      )
+    const receiptContainers = await startContainers(RECEIPT_CONTAINERS, 'bounce', bounce, {
+      ...rulesOverride,
+      MAIL_BUCKET: '',
+      BOUNCE_QUEUE_URL: queues[queueName] ?? '',
+    })
+    const senderContainers = await startContainers(senders, 'sendBounces', sender, {
+      BOUNCE_DEAD_LETTER_URL: queues[deadName] ?? '',
+    })
     containers.push(...receiptContainers, ...senderContainers)
 
     const template = readFileSync(join(ROOT, 'events', 'unknown-recipient.json'), 'utf8')
