@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context } from 'aws-lambda'
 import { DirectoryMessageSource } from '../adapters/directory-message-source.js'
 import {
@@ -17,8 +17,7 @@ import {
   type MessageStore,
   type Settings,
 } from '../config/load-config.js'
-import { loadLogAddresses } from '../config/log-addresses.js'
-import { ConfigError, type ConfigProblem } from '../config/problems.js'
+import { ConfigError } from '../config/problems.js'
 import type { ReceivedMessage } from '../domain/message.js'
 import type { RuleSet } from '../domain/rule-set.js'
 import type { MessageSource } from '../ports/index.js'
@@ -30,7 +29,6 @@ import {
   loadYaml,
   onFirstUse,
 } from './lazy-adapters.js'
-import { addressRedactor, serviceLogger } from './log-addresses.js'
 import { logOutcome, recordOutcomeMetrics } from './report-outcome.js'
 import {
   fixedRules,
@@ -39,7 +37,8 @@ import {
   s3Rules,
   warnAboutRules,
 } from './rules-provider.js'
-import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
+import { DEADLINE_MARGIN_MS, type Env } from './service.js'
+import { configuredOrRefuse, startTelemetry } from './start.js'
 
 /** Counted once per SES event the handler could not use; the stack alarms on it. */
 export const EVENTS_REJECTED_METRIC = 'EventsRejected'
@@ -62,47 +61,40 @@ export interface BounceRuntime {
  * problem), clients, and the use case. Nothing here runs per message.
  */
 export function createBounceRuntime(env: Env = process.env): BounceRuntime {
-  const problems: ConfigProblem[] = []
-  const redactor = addressRedactor(loadLogAddresses(env, problems))
-  const logger = serviceLogger(redactor)
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
-  let settings: Settings
-  let rules: RulesProvider
-  try {
-    settings = loadSettings(env, problems)
+  const { problems, redactor, logger, metrics } = startTelemetry(env)
+  const { settings, rules } = configuredOrRefuse(logger, (): { settings: Settings; rules: RulesProvider } => {
+    const settings = loadSettings(env, problems)
     if (settings.rulesSource.kind === 'file' && formatOf(settings.rulesSource.path) === 'yaml') {
       // A YAML file (local runs: `serverless package` ships the rules compiled to JSON): the
       // parser is loaded with import(), so the invocation that awaits it gets any error.
       if (problems.length > 0) throw new ConfigError(problems)
       const fileSettings = settings
       const path = settings.rulesSource.path
-      rules = fixedRulesLoading(logger, path, async () => {
+      const rules = fixedRulesLoading(logger, path, async () => {
         const yaml = await loadYaml()
         return loadFileRules(fileSettings, { readText: (file) => readFileSync(file, 'utf8'), yaml }, [])
       })
-    } else if (settings.rulesSource.kind === 'file') {
+      return { settings, rules }
+    }
+    if (settings.rulesSource.kind === 'file') {
       const loaded = loadFileRules(settings, { readText: (path) => readFileSync(path, 'utf8') }, problems)
       for (const warning of loaded.warnings) logger.warn(warning)
       warnAboutRules(logger, loaded.ruleSet, settings.rulesSource.path)
-      rules = fixedRules(loaded.ruleSet)
-    } else {
-      if (problems.length > 0) throw new ConfigError(problems)
-      for (const warning of settings.warnings) logger.warn(warning)
-      const { bucket, key, refreshSeconds } = settings.rulesSource
-      const { region } = settings
-      const source = onFirstUse(async () => {
-        const [{ S3RulesSource }, { s3Client }] = await Promise.all([
-          import('../adapters/s3-rules-source.js'),
-          import('../adapters/s3-client.js'),
-        ])
-        return new S3RulesSource(s3Client(region, env), bucket, key)
-      })
-      rules = s3Rules(source, `s3://${bucket}/${key}`, refreshSeconds, settings, logger)
+      return { settings, rules: fixedRules(loaded.ruleSet) }
     }
-  } catch (error) {
-    logger.error('refusing to start: invalid configuration', { error })
-    throw error
-  }
+    if (problems.length > 0) throw new ConfigError(problems)
+    for (const warning of settings.warnings) logger.warn(warning)
+    const { bucket, key, refreshSeconds } = settings.rulesSource
+    const { region } = settings
+    const source = onFirstUse(async () => {
+      const [{ S3RulesSource }, { s3Client }] = await Promise.all([
+        import('../adapters/s3-rules-source.js'),
+        import('../adapters/s3-client.js'),
+      ])
+      return new S3RulesSource(s3Client(region, env), bucket, key)
+    })
+    return { settings, rules: s3Rules(source, `s3://${bucket}/${key}`, refreshSeconds, settings, logger) }
+  })
 
   const ledger =
     settings.idempotencyTable === undefined

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { Metrics } from '@aws-lambda-powertools/metrics'
+import type { Metrics } from '@aws-lambda-powertools/metrics'
 import type { SESClient } from '@aws-sdk/client-ses'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Context } from 'aws-lambda'
@@ -15,18 +15,16 @@ import {
   type ReportSendingHealthDeps,
   type SendingHealthReport,
 } from '../app/report-sending-health.js'
-import { loadLogAddresses } from '../config/log-addresses.js'
-import type { ConfigProblem } from '../config/problems.js'
 import { loadQuotaConfig, type QuotaConfig, type QuotaMailConfig } from '../config/quota-config.js'
 import { type AlertState, NotificationFailedError } from '../ports/sending-health.js'
-import { addressRedactor, serviceLogger } from './log-addresses.js'
 import {
   logSendingHealth,
   recordSendingHealthMetrics,
   type SendingHealthResult,
   sendingHealthResult,
 } from './report-sending-health.js'
-import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
+import { DEADLINE_MARGIN_MS, type Env } from './service.js'
+import { configuredOrRefuse, startTelemetry } from './start.js'
 
 export type ParsedScheduledEvent = { success: true; data: unknown } | { success: false; error: Error }
 
@@ -39,17 +37,8 @@ export interface QuotaRuntime {
 
 /** The composition root, run once per cold start: configuration (or one error listing every problem), clients, use case. */
 export function createQuotaRuntime(env: Env = process.env): QuotaRuntime {
-  const problems: ConfigProblem[] = []
-  const redactor = addressRedactor(loadLogAddresses(env, problems))
-  const logger = serviceLogger(redactor)
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
-  let config: QuotaConfig
-  try {
-    config = loadQuotaConfig(env, problems)
-  } catch (error) {
-    logger.error('refusing to start: invalid configuration', { error })
-    throw error
-  }
+  const { problems, redactor, logger, metrics } = startTelemetry(env)
+  const config = configuredOrRefuse(logger, () => loadQuotaConfig(env, problems))
   for (const warning of config.warnings) logger.warn(warning)
 
   // Bounded calls with retries (aws-clients.ts); the invocation's abort signal caps them all.

@@ -1,13 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { MemorySlotStore } from '../adapters/memory-slot-store.js'
 import { decodeQueuedBounce } from '../adapters/queued-bounce-message.js'
 import { makeSendPace, paceTiming } from '../app/send-pace.js'
 import { makeSendQueuedBounce, type QueuedBounceOutcome } from '../app/send-queued-bounce.js'
-import { loadLogAddresses } from '../config/log-addresses.js'
-import type { ConfigProblem } from '../config/problems.js'
 import { loadSenderConfig, type SenderConfig } from '../config/sender-config.js'
 import type { QueuedBounce } from '../domain/queued-bounce.js'
 import { TransientFailureError } from '../ports/index.js'
@@ -18,8 +16,8 @@ import {
   lazySesBounceSender,
   lazySqsDeadLetters,
 } from './lazy-adapters.js'
-import { addressRedactor, serviceLogger } from './log-addresses.js'
-import { DEADLINE_MARGIN_MS, type Env, METRICS_NAMESPACE, SERVICE_NAME } from './service.js'
+import { DEADLINE_MARGIN_MS, type Env } from './service.js'
+import { configuredOrRefuse, startTelemetry } from './start.js'
 
 /**
  * The longest one SendBounce call may take before it is abandoned: the SES client's own bounds
@@ -43,16 +41,8 @@ class RetryLaterError extends TransientFailureError {}
 
 /** The composition root of handlers/send-bounces.ts, run once per cold start. */
 export function createSenderRuntime(env: Env = process.env): SenderRuntime {
-  const problems: ConfigProblem[] = []
-  const logger = serviceLogger(addressRedactor(loadLogAddresses(env, problems)))
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME })
-  let config: SenderConfig
-  try {
-    config = loadSenderConfig(env, problems)
-  } catch (error) {
-    logger.error('refusing to start: invalid configuration', { error })
-    throw error
-  }
+  const { problems, logger, metrics } = startTelemetry(env)
+  const config = configuredOrRefuse(logger, () => loadSenderConfig(env, problems))
   for (const warning of config.warnings) logger.warn(warning)
 
   const { region, idempotencyTable: table } = config
