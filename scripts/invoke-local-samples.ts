@@ -5,24 +5,18 @@
  * the scheduled event runs the quota function against the SES stand-in the tests use.
  */
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { type Expected, expectedOutcomes } from '../test/support/events.js'
 import { startSesStub } from '../test/support/ses-stub.js'
 
 const root = join(import.meta.dirname, '..')
 const serverless = join(root, 'node_modules', 'osls', 'bin', 'serverless.js')
 const run = promisify(execFile)
 
-interface Expected {
-  recipients: Record<string, { action: string; rule: string | null; guard: string | null }>
-  problems?: string[]
-}
 type Line = Record<string, unknown>
 
-const expected: Record<string, Expected> = JSON.parse(
-  readFileSync(join(root, 'test', 'fixtures', 'events-expected.json'), 'utf8'),
-)
+const expected = expectedOutcomes
 
 /** The log lines and the result `invoke local` prints for one event. */
 async function invokeLocal(fn: string, eventFile: string, env: NodeJS.ProcessEnv = {}) {

@@ -8,6 +8,7 @@ import { EVENTS_DIR, expectedOutcomes, messageBytes, receiptCases, receiptEvent 
 import { AN_ADDRESS, type LogLine } from '../support/lambda.js'
 import {
   extractZip,
+  importClosure,
   PACKAGE_TIMEOUT_MS,
   packageIn,
   runPackaged,
@@ -137,15 +138,7 @@ describe('npm run package: rules checked before they ship', () => {
       }
       expect(missing, name).toEqual([])
       // And every chunk in the zip is one the code imports: none left over from another build.
-      const reachable = new Set<string>()
-      const visit = (file: string): void => {
-        if (reachable.has(file) || !files.has(file)) return
-        reachable.add(file)
-        for (const [, specifier = ''] of (files.get(file)?.toString() ?? '').matchAll(IMPORTS)) {
-          visit(posix.normalize(posix.join(posix.dirname(file), specifier)))
-        }
-      }
-      visit(`${entry}.js`)
+      const reachable = new Set(importClosure(files, `${entry}.js`, IMPORTS))
       expect(
         code.filter((file) => file.endsWith('.js') && !reachable.has(file)),
         name,

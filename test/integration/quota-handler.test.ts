@@ -4,6 +4,7 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, ScanCommand } from '
 import { simpleParser } from 'mailparser'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { addressToken } from '../../src/runtime/log-addresses.js'
+import { coldStart as coldStartOf } from '../support/cold-start.js'
 import { type DynamoServer, startDynamo } from '../support/dynamo-server.js'
 import { AN_ADDRESS, captureOutput, type LogLine, lambdaContext } from '../support/lambda.js'
 import { type SendDataPoint, type SesStub, startSesStub } from '../support/ses-stub.js'
@@ -77,21 +78,18 @@ type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Pr
 async function loadHandler(
   env: Record<string, string> = {},
 ): Promise<{ handler: Handler; coldStart: LogLine[] }> {
-  const settings: Record<string, string> = {
-    AWS_ENDPOINT_URL_SES: ses.url,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
-    IDEMPOTENCY_TABLE: TABLE,
-    ...env,
-  }
-  for (const [name, value] of Object.entries(settings)) vi.stubEnv(name, value)
-  vi.resetModules()
-  const output = captureOutput()
-  try {
-    const module = await import('../../handlers/quota.js')
-    return { handler: module.handler as unknown as Handler, coldStart: output.lines() }
-  } finally {
-    output.restore()
-  }
+  const lines: LogLine[] = []
+  const handler = await coldStartOf<Handler>(
+    () => import('../../handlers/quota.js'),
+    {
+      AWS_ENDPOINT_URL_SES: ses.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      IDEMPOTENCY_TABLE: TABLE,
+      ...env,
+    },
+    lines,
+  )
+  return { handler, coldStart: lines }
 }
 
 async function invoke(handler: Handler, event: unknown = scheduledEvent, timeoutMs = 30_000) {

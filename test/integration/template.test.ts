@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type WorkCopy, workCopy } from '../../scripts/work-copy.js'
+import { PACKAGE_TIMEOUT_MS, packageIn } from '../support/packaging.js'
 
 /**
  * `npm run package` (serverless package --stage dev) with no credentials and no network, and the
@@ -12,11 +13,9 @@ import { type WorkCopy, workCopy } from '../../scripts/work-copy.js'
  * builds into <service>/.serverless, even with --package.
  */
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const run = promisify(execFile)
 const ACCOUNT = '123456789012'
 const REGION = 'us-east-1'
-const PACKAGE_TIMEOUT_MS = 120_000
 
 /** What the CloudFormation template would hold once deployed to account 123456789012 in us-east-1. */
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -47,11 +46,13 @@ function freshCopy(): WorkCopy {
 async function packageTemplate(args?: string[]): Promise<Template> {
   const copy = freshCopy()
   const cwd = copy.root
-  const script = (
-    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
-  ).scripts.package
-  const [file, argv] = args === undefined ? ['sh', ['-c', script ?? 'false']] : ['serverless', args]
-  await run(file, argv as string[], { cwd, env: copy.env(), timeout: PACKAGE_TIMEOUT_MS })
+  if (args === undefined) {
+    const packaged = await packageIn(copy)
+    if (packaged.code !== 0)
+      throw new Error(`npm run package failed:\n${packaged.stdout}\n${packaged.stderr}`)
+  } else {
+    await run('serverless', args, { cwd, env: copy.env(), timeout: PACKAGE_TIMEOUT_MS })
+  }
   const raw = readFileSync(join(cwd, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')
   return { ...evaluate(JSON.parse(raw) as JsonObject), raw }
 }

@@ -54,12 +54,17 @@ export function unzip(archive: Buffer): Map<string, Buffer> {
  * the files a cold start reads and compiles, in an unzipped function's files.
  */
 export function staticImportClosure(files: ReadonlyMap<string, Buffer>, entry: string): string[] {
+  return importClosure(files, entry, STATIC_IMPORT)
+}
+
+/** `entry` and every module it imports by `pattern` (its first group: the relative specifier), transitively. */
+export function importClosure(files: ReadonlyMap<string, Buffer>, entry: string, pattern: RegExp): string[] {
   const seen = new Set<string>()
   const visit = (file: string): void => {
     if (seen.has(file) || !files.has(file)) return
     seen.add(file)
     const text = files.get(file)?.toString() ?? ''
-    for (const [, specifier = ''] of text.matchAll(STATIC_IMPORT)) {
+    for (const [, specifier = ''] of text.matchAll(pattern)) {
       visit(posix.normalize(posix.join(posix.dirname(file), specifier)))
     }
   }

@@ -10,13 +10,10 @@ import {
   facts,
   header,
   receivedMessage,
+  ruleSet,
   ruleSetFromYaml,
   rulesYaml,
 } from './support/builders.js'
-
-function rules(yamlRules: string, lists: Record<string, string> = {}): RuleSet {
-  return ruleSetFromYaml(rulesYaml(yamlRules), { lists })
-}
 
 function run(ruleSet: RuleSet, f: MessageFacts): DecideOutcome {
   return decide(ruleSet.rules, ruleSet.safety, f)
@@ -40,7 +37,7 @@ const to = (...recipients: string[]) => receivedMessage({ recipients })
 
 describe('decide: outcomes', () => {
   it('no rules: every recipient is accepted with no rule named', () => {
-    const outcome = run(rules('  []'), facts(to('a@example.com', 'b@example.com')))
+    const outcome = run(ruleSet('  []'), facts(to('a@example.com', 'b@example.com')))
     expect(outcome).toStrictEqual({
       kind: 'decided',
       decisions: [
@@ -51,7 +48,7 @@ describe('decide: outcomes', () => {
   })
 
   it('a bounce decision carries the rule and the compiled bounce spec', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: unknown
     when: { recipient: { notIn: [alice@example.com] } }
     bounce: { type: DoesNotExist }`)
@@ -73,7 +70,7 @@ describe('decide: outcomes', () => {
   })
 
   it('drop and accept decisions name their rule', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: ok
     when: { recipient: { in: [alice@example.com] } }
     accept: true
@@ -86,7 +83,7 @@ describe('decide: outcomes', () => {
   })
 
   it('first matching rule wins; later rules are not consulted', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: first
     when: { recipient: { in: ["*@example.com"] } }
     drop: true
@@ -102,7 +99,7 @@ describe('decide: outcomes', () => {
   })
 
   it('order matters: the same rules reversed decide differently', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: second
     when: { recipient: { in: [alice@example.com] } }
     bounce: { type: DoesNotExist }
@@ -116,7 +113,7 @@ describe('decide: outcomes', () => {
   })
 
   it('no match accepts', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: blocked
     when: { sender: { in: ["*@spam.example"] } }
     drop: true`)
@@ -124,7 +121,7 @@ describe('decide: outcomes', () => {
   })
 
   it('decides each recipient on its own', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: known
     when: { recipient: { in: [alice@example.com, "*@support.example.com"] } }
     accept: true
@@ -146,7 +143,7 @@ describe('decide: outcomes', () => {
   })
 
   it('a recipient listed twice is decided once, keeping the first position', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: unknown
     when: { recipient: { notIn: [alice@example.com] } }
     bounce: { type: DoesNotExist }`)
@@ -157,7 +154,7 @@ describe('decide: outcomes', () => {
   })
 
   it('keeps recipients exactly as the envelope gave them', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: unknown
     bounce: { type: DoesNotExist }`)
     expect(decisions(set, facts(to('Ghost+Tag@Example.COM'))).map((d) => d.recipient)).toEqual([
@@ -179,7 +176,7 @@ describe('decide: address conditions', () => {
     ['recipient', 'notIn', 'bob@example.com', true],
     ['recipient', 'notIn', 'alice+tag@example.com', false],
   ] as const)('%s %s [alice@example.com] for %s → matches %s', (field, key, recipient, matches) => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: r
     when: { ${field}: { ${key}: [alice@example.com] } }
     drop: true`)
@@ -187,7 +184,7 @@ describe('decide: address conditions', () => {
   })
 
   it('recipient inFile / notInFile read the list relative to the rules file', () => {
-    const known = rules(
+    const known = ruleSet(
       `
   - name: known
     when: { recipient: { inFile: mailboxes.txt } }
@@ -195,7 +192,7 @@ describe('decide: address conditions', () => {
   - name: unknown
     when: { recipient: { notInFile: mailboxes.txt } }
     bounce: { type: DoesNotExist }`,
-      lists,
+      { lists },
     )
     expect(verdicts(known, facts(to('bob@example.com', 'x@support.example.com', 'eve@example.com')))).toEqual(
       [
@@ -209,12 +206,12 @@ describe('decide: address conditions', () => {
   it('sender in / notIn / inFile / notInFile test the envelope sender', () => {
     const check = (when: string, sender: string) =>
       decisions(
-        rules(
+        ruleSet(
           `
   - name: r
     when: { sender: ${when} }
     drop: true`,
-          lists,
+          { lists },
         ),
         facts(receivedMessage({ envelopeSender: sender })),
       )[0]?.action
@@ -231,14 +228,14 @@ describe('decide: address conditions', () => {
   it('from in / notIn / inFile / notInFile test every From address', () => {
     const check = (when: string, from: string[]) =>
       decisions(
-        rules(
+        ruleSet(
           `
   - name: r
     when: { from: ${when} }
     accept: true
   - name: rest
     drop: true`,
-          lists,
+          { lists },
         ),
         facts(receivedMessage({ fromAddresses: from })),
       )[0]?.rule
@@ -281,7 +278,7 @@ describe('decide: verdict and dmarcPolicy conditions', () => {
   })
 
   it('several verdicts in one condition must all hold', () => {
-    const set = rules('  - { name: r, when: { verdict: { spf: FAIL, dkim: [FAIL, GRAY] } }, drop: true }')
+    const set = ruleSet('  - { name: r, when: { verdict: { spf: FAIL, dkim: [FAIL, GRAY] } }, drop: true }')
     expect(
       decisions(set, facts(receivedMessage({ verdicts: { spf: 'FAIL', dkim: 'GRAY' } })))[0]?.action,
     ).toBe('drop')
@@ -290,8 +287,8 @@ describe('decide: verdict and dmarcPolicy conditions', () => {
   })
 
   it('dmarcPolicy single and list; absent policy never matches', () => {
-    const single = rules('  - { name: r, when: { dmarcPolicy: reject }, drop: true }')
-    const list = rules('  - { name: r, when: { dmarcPolicy: [quarantine, reject] }, drop: true }')
+    const single = ruleSet('  - { name: r, when: { dmarcPolicy: reject }, drop: true }')
+    const list = ruleSet('  - { name: r, when: { dmarcPolicy: [quarantine, reject] }, drop: true }')
     const withPolicy = (dmarcPolicy?: 'none' | 'quarantine' | 'reject') =>
       facts(receivedMessage(dmarcPolicy === undefined ? {} : { dmarcPolicy }))
     expect(decisions(single, withPolicy('reject'))[0]?.action).toBe('drop')
@@ -304,7 +301,7 @@ describe('decide: verdict and dmarcPolicy conditions', () => {
   })
 
   it('the DESIGN example: dmarc FAIL and policy reject → drop', () => {
-    const set = rules(
+    const set = ruleSet(
       '  - { name: dmarc-reject, when: { verdict: { dmarc: FAIL }, dmarcPolicy: reject }, drop: true }',
     )
     const failReject = facts(receivedMessage({ verdicts: { dmarc: 'FAIL' }, dmarcPolicy: 'reject' }))
@@ -324,7 +321,7 @@ describe('decide: size condition', () => {
     ['2m', 2 * 1024 * 1024],
     ['" 3 K "', 3 * 1024],
   ])('over: %s is exactly %i bytes (that many is not over, one more is)', (over, bytes) => {
-    const set = rules(
+    const set = ruleSet(
       `  - { name: big, when: { size: { over: ${over} } }, bounce: { type: MessageTooLarge } }`,
     )
     expect(run(set, facts())).toEqual({ kind: 'needs', facts: 'size' })
@@ -333,14 +330,14 @@ describe('decide: size condition', () => {
   })
 
   it('over: 0 bounces every non-empty message', () => {
-    const set = rules('  - { name: big, when: { size: { over: 0 } }, drop: true }')
+    const set = ruleSet('  - { name: big, when: { size: { over: 0 } }, drop: true }')
     expect(decisions(set, facts(receivedMessage(), { sizeBytes: 0 }))[0]?.action).toBe('accept')
     expect(decisions(set, facts(receivedMessage(), { sizeBytes: 1 }))[0]?.action).toBe('drop')
   })
 })
 
 describe('decide: attachment condition', () => {
-  const set = rules(`
+  const set = ruleSet(`
   - name: no-executables
     when: { attachment: { filename: ["*.exe", "*.scr"] } }
     bounce: { type: ContentRejected }
@@ -413,10 +410,10 @@ describe('decide: header condition', () => {
     facts(receivedMessage({ headers: [header('Content-Type', 'text/plain'), ...headers] }))
 
   it('exists: true / false', () => {
-    const present = rules(
+    const present = ruleSet(
       '  - { name: r, when: { header: { name: List-Unsubscribe, exists: true } }, drop: true }',
     )
-    const absent = rules(
+    const absent = ruleSet(
       '  - { name: r, when: { header: { name: list-unsubscribe, exists: false } }, drop: true }',
     )
     const bulk = msg(header('List-Unsubscribe', '<mailto:u@l.example>'))
@@ -427,8 +424,10 @@ describe('decide: header condition', () => {
   })
 
   it('equals, contains', () => {
-    const equals = rules('  - { name: r, when: { header: { name: Precedence, equals: bulk } }, drop: true }')
-    const contains = rules(
+    const equals = ruleSet(
+      '  - { name: r, when: { header: { name: Precedence, equals: bulk } }, drop: true }',
+    )
+    const contains = ruleSet(
       '  - { name: r, when: { header: { name: Subject, contains: "WIN A" } }, drop: true }',
     )
     expect(decisions(equals, msg(header('Precedence', ' BULK ')))[0]?.action).toBe('drop')
@@ -438,10 +437,10 @@ describe('decide: header condition', () => {
   })
 
   it('matches: a bare pattern is case-sensitive, /pattern/i is not', () => {
-    const bare = rules(
+    const bare = ruleSet(
       '  - { name: r, when: { header: { name: X-Mailer, matches: "^Mass ?Mailer" } }, drop: true }',
     )
-    const flagged = rules(
+    const flagged = ruleSet(
       '  - { name: r, when: { header: { name: X-Mailer, matches: "/^mass ?mailer/i" } }, drop: true }',
     )
     expect(decisions(bare, msg(header('X-Mailer', 'MassMailer 2.0')))[0]?.action).toBe('drop')
@@ -451,14 +450,14 @@ describe('decide: header condition', () => {
   })
 
   it('matches only sees the first 8 KB of a value', () => {
-    const set = rules('  - { name: r, when: { header: { name: X-Long, matches: "TAIL" } }, drop: true }')
+    const set = ruleSet('  - { name: r, when: { header: { name: X-Long, matches: "TAIL" } }, drop: true }')
     expect(decisions(set, msg(header('X-Long', `${'x'.repeat(8188)}TAIL`)))[0]?.action).toBe('drop')
     expect(decisions(set, msg(header('X-Long', `${'x'.repeat(8189)}TAIL`)))[0]?.action).toBe('accept')
   })
 })
 
 describe('decide: several conditions (AND)', () => {
-  const set = rules(`
+  const set = ruleSet(`
   - name: billing-no-bulk
     when:
       recipient: { in: [billing@example.com] }
@@ -489,7 +488,7 @@ describe('decide: several conditions (AND)', () => {
 })
 
 describe('decide: asks for facts only when it must', () => {
-  const sizeRule = rules(`
+  const sizeRule = ruleSet(`
   - name: blocked
     when: { sender: { in: ["*@spam.example"] }, size: { over: 1K } }
     drop: true`)
@@ -499,7 +498,7 @@ describe('decide: asks for facts only when it must', () => {
       kind: 'decided',
       decisions: [{ recipient: 'alice@example.com', action: 'accept' }],
     })
-    const attachmentRule = rules(`
+    const attachmentRule = ruleSet(`
   - name: exe
     when: { recipient: { in: [billing@example.com] }, attachment: { filename: ["*.exe"] } }
     bounce: { type: ContentRejected }`)
@@ -514,21 +513,21 @@ describe('decide: asks for facts only when it must', () => {
   })
 
   it('a rule that needs facts stops the rules after it from deciding (first match wins)', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - { name: big, when: { size: { over: 1M } }, drop: true }
   - { name: all, accept: true }`)
     expect(run(set, facts())).toEqual({ kind: 'needs', facts: 'size' })
   })
 
   it('a rule decided before the expensive one means no fetch', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - { name: all, accept: true }
   - { name: big, when: { size: { over: 1M } }, drop: true }`)
     expect(verdicts(set, facts())).toEqual(['alice@example.com:accept:all'])
   })
 
   it('asks for the most facts over all recipients', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - { name: a, when: { recipient: { in: [a@example.com] }, size: { over: 1M } }, drop: true }
   - { name: b, when: { recipient: { in: [b@example.com] }, attachment: { filename: ["*.exe"] } }, drop: true }`)
     expect(run(set, facts(to('a@example.com')))).toEqual({ kind: 'needs', facts: 'size' })
@@ -539,7 +538,7 @@ describe('decide: asks for facts only when it must', () => {
   })
 
   it('a header missing from truncated event headers needs the content', () => {
-    const set = rules('  - { name: r, when: { header: { name: X-Spam-Flag, equals: "YES" } }, drop: true }')
+    const set = ruleSet('  - { name: r, when: { header: { name: X-Spam-Flag, equals: "YES" } }, drop: true }')
     const truncated = receivedMessage({
       headersTruncated: true,
       headers: [header('Content-Type', 'text/plain')],
@@ -556,7 +555,7 @@ describe('decide: asks for facts only when it must', () => {
   })
 
   it('an unknown From needs the content; known From decides from the event', () => {
-    const set = rules('  - { name: partners, when: { from: { in: ["*@partner.example"] } }, accept: true }')
+    const set = ruleSet('  - { name: partners, when: { from: { in: ["*@partner.example"] } }, accept: true }')
     const unknownFrom = receivedMessage({ fromAddresses: undefined, headersTruncated: true })
     expect(run(set, facts(unknownFrom))).toEqual({ kind: 'needs', facts: 'content' })
     expect(
@@ -565,7 +564,7 @@ describe('decide: asks for facts only when it must', () => {
   })
 
   it('asks for the content when only the guard cannot be settled', () => {
-    const set = rules('  - { name: unknown, bounce: { type: DoesNotExist } }')
+    const set = ruleSet('  - { name: unknown, bounce: { type: DoesNotExist } }')
     // Auto-Submitted and Content-Type both unknown: SES cut the headers.
     const truncated = receivedMessage({ headersTruncated: true, headers: [header('Subject', 'x')] })
     expect(run(set, facts(truncated))).toEqual({ kind: 'needs', facts: 'content' })
@@ -580,7 +579,7 @@ describe('decide: asks for facts only when it must', () => {
   })
 
   it('does not consult the guard (nor fetch for it) when nothing bounces', () => {
-    const set = rules('  - { name: quiet, drop: true }')
+    const set = ruleSet('  - { name: quiet, drop: true }')
     const truncated = receivedMessage({ headersTruncated: true, headers: [] })
     expect(run(set, facts(truncated))).toStrictEqual({
       kind: 'decided',
@@ -591,7 +590,7 @@ describe('decide: asks for facts only when it must', () => {
 
 describe('decide: guard applies to every bounce of the message', () => {
   it('turns each bounce into a drop naming the guard, leaving accepts and rule drops as they were', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - { name: known, when: { recipient: { in: [alice@example.com] } }, accept: true }
   - { name: quiet, when: { recipient: { in: [quiet@example.com] } }, drop: true }
   - { name: unknown, bounce: { type: DoesNotExist } }`)
@@ -617,7 +616,7 @@ describe('decide: guard applies to every bounce of the message', () => {
 
 describe('postmaster and addresses without a domain', () => {
   const set = () =>
-    rules(`
+    ruleSet(`
   - name: blocked
     when: { sender: { in: ["*@spam.example"] } }
     drop: true

@@ -3,19 +3,7 @@ import { decide } from '../../src/domain/decide.js'
 import type { RecipientDecision } from '../../src/domain/decision.js'
 import type { MessageFacts } from '../../src/domain/message.js'
 import type { RuleSet } from '../../src/domain/rule-set.js'
-import {
-  attachment,
-  content,
-  facts,
-  header,
-  receivedMessage,
-  ruleSetFromYaml,
-  rulesYaml,
-} from './support/builders.js'
-
-function rules(yamlRules: string, lists: Record<string, string> = {}): RuleSet {
-  return ruleSetFromYaml(rulesYaml(yamlRules), { lists })
-}
+import { attachment, content, facts, header, receivedMessage, ruleSet } from './support/builders.js'
 
 function explained(ruleSet: RuleSet, f: MessageFacts): readonly RecipientDecision[] {
   const outcome = decide(ruleSet.rules, ruleSet.safety, f, ruleSet.onUnreadable, true)
@@ -25,7 +13,7 @@ function explained(ruleSet: RuleSet, f: MessageFacts): readonly RecipientDecisio
 
 describe('decide: evidence, only when asked', () => {
   it('adds nothing to a decision unless asked to explain', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: unknown
     when: { recipient: { notIn: [alice@example.com] } }
     bounce: { type: DoesNotExist }`)
@@ -34,7 +22,7 @@ describe('decide: evidence, only when asked', () => {
   })
 
   it('names the list file and the entry an address matched, or the list it is missing from', () => {
-    const set = rules(
+    const set = ruleSet(
       `
   - name: blocked
     when: { sender: { inFile: blocked.txt } }
@@ -42,7 +30,7 @@ describe('decide: evidence, only when asked', () => {
   - name: unknown
     when: { recipient: { notInFile: mailboxes.txt } }
     bounce: { type: DoesNotExist }`,
-      { 'blocked.txt': '# spam\n*@*.bulk.example\n', 'mailboxes.txt': 'alice@example.com\n' },
+      { lists: { 'blocked.txt': '# spam\n*@*.bulk.example\n', 'mailboxes.txt': 'alice@example.com\n' } },
     )
     const [blocked] = explained(set, facts(receivedMessage({ envelopeSender: 'Offers+x@News.Bulk.Example' })))
     expect(blocked?.evidence).toEqual([
@@ -68,7 +56,7 @@ describe('decide: evidence, only when asked', () => {
   })
 
   it('shows the attachment name as decoded and the glob it met, and the size against the limit', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: big
     when: { size: { over: 1K } }
     bounce: { type: MessageTooLarge }
@@ -98,7 +86,7 @@ describe('decide: evidence, only when asked', () => {
   })
 
   it('shows the header value and the part of it that matched (`matches`: the value it saw)', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: prize
     when: { header: { name: Subject, contains: FREE } }
     drop: true
@@ -118,7 +106,7 @@ describe('decide: evidence, only when asked', () => {
   })
 
   it('gives one entry per condition, verdicts and the From address included', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: partners
     when: { from: { in: ["*@partner.example"] }, verdict: { dmarc: PASS } }
     accept: true`)
@@ -136,7 +124,7 @@ describe('decide: evidence, only when asked', () => {
   })
 
   it('keeps the evidence when a safety guard turns the bounce into a drop', () => {
-    const set = rules(`
+    const set = ruleSet(`
   - name: unknown
     when: { recipient: { notIn: [alice@example.com] } }
     bounce: { type: DoesNotExist }`)

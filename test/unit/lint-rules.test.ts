@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { lintRules } from '../../src/config/lint-rules.js'
 import { formatProblem } from '../../src/config/problems.js'
-import { ruleSetFromYaml, rulesYaml } from './support/builders.js'
+import { ruleSet } from './support/builders.js'
 
 const lint = (rules: string, lists: Record<string, string> = {}) =>
-  lintRules(ruleSetFromYaml(rulesYaml(rules), { lists }).rules).map(formatProblem)
+  lintRules(ruleSet(rules, { lists }).rules).map(formatProblem)
 
 describe('lintRules: valid but risky', () => {
   it('an accept keyed on From without DMARC or DKIM passing can be forged', () => {

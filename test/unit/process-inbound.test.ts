@@ -10,15 +10,7 @@ import {
   type OnceResult,
   TransientFailureError,
 } from '../../src/ports/index.js'
-import {
-  attachment,
-  content,
-  header,
-  RECEIVED_AT,
-  receivedMessage,
-  ruleSetFromYaml,
-  rulesYaml,
-} from './support/builders.js'
+import { attachment, content, header, RECEIVED_AT, receivedMessage, ruleSet } from './support/builders.js'
 import { FakeSender } from './support/fake-sender.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -108,10 +100,6 @@ const SIZE_RULES = `
 
 const CONTENT_RULES = `
   - { name: no-exe, when: { attachment: { filename: ["*.exe"] } }, bounce: { type: ContentRejected } }`
-
-function ruleSet(rules: string, preamble = ''): RuleSet {
-  return ruleSetFromYaml(rulesYaml(rules, preamble))
-}
 
 const NOW = new Date(RECEIVED_AT.getTime() + 60_000)
 const SIGNAL = new AbortController().signal
@@ -213,7 +201,9 @@ describe('one bounce per message', () => {
 
   it('the request uses the rule set bounce settings', async () => {
     const h = harness(
-      ruleSet(RULES, 'bounceSenderArn: arn:aws:ses:us-east-1:123456789012:identity/example.com'),
+      ruleSet(RULES, {
+        preamble: 'bounceSenderArn: arn:aws:ses:us-east-1:123456789012:identity/example.com',
+      }),
     )
     await h.run(to(['ghost@example.com']))
     expect(h.sender.requests[0]).toMatchObject({
@@ -225,7 +215,7 @@ describe('one bounce per message', () => {
 })
 
 describe('dry run', () => {
-  const dry = () => ruleSet(RULES, 'mode: dry-run')
+  const dry = () => ruleSet(RULES, { preamble: 'mode: dry-run' })
 
   it('never sends, returns CONTINUE and the request it would have sent', async () => {
     const h = harness(dry())
@@ -523,7 +513,7 @@ describe('exactly once', () => {
 })
 
 describe('the rate guard (maxBouncesPerSender)', () => {
-  const limited = () => ruleSet(RULES, 'safety: { maxBouncesPerSender: 2 }')
+  const limited = () => ruleSet(RULES, { preamble: 'safety: { maxBouncesPerSender: 2 }' })
   const from = (envelopeSender: string, n: number) =>
     to(['ghost@example.com', 'quiet@example.com'], { envelopeSender, messageId: `m${n}` })
 
@@ -579,7 +569,9 @@ describe('the rate guard (maxBouncesPerSender)', () => {
   })
 
   it('counts every spelling of one mailbox once: quoting, escapes, IDNA, address literals', async () => {
-    const h = harness(ruleSet(RULES, 'safety: { maxBouncesPerSender: 3, maxBouncesPerSenderDomain: 100 }'))
+    const h = harness(
+      ruleSet(RULES, { preamble: 'safety: { maxBouncesPerSender: 3, maxBouncesPerSenderDomain: 100 }' }),
+    )
     const spellings = [
       '"victim"@bücher.example',
       '"vic\\tim"@xn--bcher-kva.example',
@@ -628,7 +620,7 @@ describe('the rate guard (maxBouncesPerSender)', () => {
 })
 
 describe('the domain rate guard (maxBouncesPerSenderDomain)', () => {
-  const limited = () => ruleSet(RULES, 'safety: { maxBouncesPerSenderDomain: 3 }')
+  const limited = () => ruleSet(RULES, { preamble: 'safety: { maxBouncesPerSenderDomain: 3 }' })
   const from = (envelopeSender: string, n: number) =>
     to(['ghost@example.com'], { envelopeSender, messageId: `d${n}` })
 
@@ -662,7 +654,9 @@ describe('the domain rate guard (maxBouncesPerSenderDomain)', () => {
   })
 
   it('the mailbox limit is named first when both are passed', async () => {
-    const h = harness(ruleSet(RULES, 'safety: { maxBouncesPerSender: 1, maxBouncesPerSenderDomain: 1 }'))
+    const h = harness(
+      ruleSet(RULES, { preamble: 'safety: { maxBouncesPerSender: 1, maxBouncesPerSenderDomain: 1 }' }),
+    )
     await h.run(from('a@victim.example', 1))
     expect((await h.run(from('a@victim.example', 2))).bounce).toMatchObject({ guard: 'rate' })
   })

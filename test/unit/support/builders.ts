@@ -113,6 +113,14 @@ export function ruleSetFromYaml(yaml: string, options: LoadOptions = {}): RuleSe
   return loadFromYaml(yaml, options).ruleSet
 }
 
+/** A rule set from just the `rules:` list, with a bounce sender; `lists` are its pattern files. */
+export function ruleSet(
+  rules: string,
+  { lists = {}, preamble = '' }: { lists?: Record<string, string>; preamble?: string } = {},
+): RuleSet {
+  return ruleSetFromYaml(rulesYaml(rules, preamble), { lists })
+}
+
 /** A rule set from just the `rules:` list (and optional `safety:`), with a bounce sender. */
 export function rulesYaml(rules: string, preamble = ''): string {
   return `bounceSender: mailer-daemon@example.com\nreportingMta: mx.example.com\n${preamble}\nrules:\n${rules}`
