@@ -110,7 +110,8 @@ function checkDeployParams(p) {
   oneOf('tlsPolicy', ['Optional', 'Require'])
   oneOf('invocationType', ['RequestResponse', 'Event'])
   oneOf('logAddresses', ['full', 'domain', 'hash'])
-  const logAddressKey = text(p.logAddressKey)
+  // trimmed, as the function trims LOG_ADDRESS_KEY (src/config/log-addresses.ts)
+  const logAddressKey = text(p.logAddressKey).trim()
   if (text(p.logAddresses) === 'hash' && logAddressKey.length < MIN_LOG_ADDRESS_KEY) {
     problem(
       'logAddressKey',

@@ -180,6 +180,10 @@ describe('serverless/deploy-params.cjs', () => {
     expect(plugin.checkDeployParams({ ...valid, logAddresses: 'hash', logAddressKey: 'short' })).toEqual([
       'logAddressKey: expected at least 32 characters, got 5',
     ])
+    // the function trims the key: padding must not pass here and fail at cold start
+    expect(
+      plugin.checkDeployParams({ ...valid, logAddresses: 'hash', logAddressKey: `short${' '.repeat(40)}` }),
+    ).toEqual(['logAddressKey: expected at least 32 characters, got 5'])
     expect(plugin.checkDeployParams({ ...valid, logAddresses: 'sha256' })).toEqual([
       "logAddresses: expected one of full, domain, hash, got 'sha256'",
     ])
